@@ -1,0 +1,30 @@
+"""pip install for users without a ROS workspace: runtime, training and export.
+
+The ROS interfaces (ros_pointlang.msg / .srv) are not built by pip; `make` or `colcon build`
+generates them (README.md).
+"""
+
+from setuptools import find_packages, setup
+
+# Keep equal to CMakeLists.txt's _console_scripts (tests/test_package.py checks it).
+CONSOLE_SCRIPTS = [
+    "pointlang-bench=ros_pointlang.bench:main",
+]
+
+setup(
+    name="ros_pointlang",
+    version="0.1.0",
+    description="Point clouds to language on a robot: labels, captions and answers from LiDAR.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(
+        include=["ros_pointlang", "ros_pointlang.*", "training", "training.*", "export", "export.*"]
+    ),
+    install_requires=["numpy>=1.24", "rosbags>=0.10"],
+    extras_require={
+        "ros": ["ros-kilted-rclpy", "ros-kilted-sensor-msgs", "ros-kilted-rmw-fastrtps-cpp"],
+    },
+    entry_points={"console_scripts": CONSOLE_SCRIPTS},
+)

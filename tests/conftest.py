@@ -1,0 +1,7 @@
+"""Test-session settings shared by every test module."""
+
+import os
+
+# Keep this suite's DDS traffic to itself: other test runs may share the machine.
+os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 100))
+os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
