@@ -63,8 +63,9 @@ def test_colcon_build_installs_interfaces_sources_scripts_and_share(tmp_path):
         "PYTHONPATH": str(site),
         "LD_LIBRARY_PATH": f"{install / 'lib'}:{os.environ.get('LD_LIBRARY_PATH', '')}",
     }
-    out = subprocess.run(
-        [sys.executable, "-c", probe], env=run_env, check=True, capture_output=True, text=True
-    ).stdout.split()
+    out = subprocess.run(  # not from the checkout: python -c puts the cwd first on sys.path
+        [sys.executable, "-c", probe], env=run_env, cwd=tmp_path, check=True,
+        capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
     assert out[0].startswith(str(site)) and out[1].startswith(str(site)), out
     assert out[2] == "0"

@@ -1,0 +1,207 @@
+"""``pointlang-bench``: benchmarks that print figures (never timed assertions in tests).
+
+Subcommands:
+
+* ``cloud``: PointCloud2 <-> numpy conversion speed (``ros_pointlang.cloud``) on a synthetic
+  LiDAR cloud, the real Ouster OS1-64 scan in ``tests/data`` and ``create_cloud``. Every figure
+  is a median over ``--repeat`` runs, set beside a plain numpy copy of the same buffer measured
+  in the same run (ratio = copy time / path time; 1.0 means "as fast as memcpy").
+"""
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sensor_msgs.msg import PointCloud2, PointField
+from std_msgs.msg import Header
+
+from ros_pointlang import cloud
+
+OUSTER_BAG = Path(__file__).resolve().parent.parent / "tests" / "data" / "ouster-os1-64"
+OUSTER_TOPIC = "/os1_cloud_node/points"
+
+
+def _median_seconds(fn: Callable[[], Any], repeat: int) -> float:
+    fn()  # warm-up: first-touch page faults and lazy imports are not what we measure
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def lidar_fields() -> list[PointField]:
+    """x, y, z, intensity (float32), ring (uint16), time (float32), padded to 32 bytes."""
+    spec = [("x", 0, 7), ("y", 4, 7), ("z", 8, 7), ("intensity", 16, 7), ("ring", 20, 4)]
+    spec.append(("time", 24, 7))
+    return [PointField(name=n, offset=o, datatype=d, count=1) for n, o, d in spec]
+
+
+def synthetic_cloud(n_points: int, seed: int = 0) -> PointCloud2:
+    """A 1-row LiDAR-like cloud, point_step 32, with 10 % NaN and 10 % (0, 0, 0) points."""
+    rng = np.random.default_rng(seed)
+    fields = lidar_fields()
+    points = np.zeros(n_points, dtype=cloud.dtype_from_fields(fields, point_step=32))
+    for name in ("x", "y", "z"):
+        points[name] = rng.uniform(-50, 50, n_points)
+    points["intensity"] = rng.uniform(0, 1000, n_points)
+    points["ring"] = np.arange(n_points) % 64
+    points["time"] = np.linspace(0, 0.1, n_points)
+    points["x"][rng.random(n_points) < 0.1] = np.nan
+    zero = rng.random(n_points) < 0.1
+    for name in ("x", "y", "z"):
+        points[name][zero] = 0.0
+    return cloud.create_cloud(Header(frame_id="lidar"), fields, points, point_step=32)
+
+
+def load_ouster_scan(bag: Path = OUSTER_BAG) -> PointCloud2:
+    """The first PointCloud2 of the Ouster OS1-64 recording, decoded by rclpy."""
+    from rclpy.serialization import deserialize_message
+    from rosbags.rosbag2 import Reader
+
+    with Reader(bag) as reader:
+        connections = [c for c in reader.connections if c.topic == OUSTER_TOPIC]
+        for _, _, raw in reader.messages(connections=connections):
+            return deserialize_message(raw, PointCloud2)
+    raise ValueError(f"No {OUSTER_TOPIC} message in {bag}.")
+
+
+def _row(
+    label: str, fn: Callable[[], Any], nbytes: int, buf: np.ndarray, repeat: int, copies: bool
+) -> dict[str, Any]:
+    seconds = _median_seconds(fn, repeat)
+    baseline = _median_seconds(lambda: np.frombuffer(buf, np.uint8).copy(), repeat)
+    return {
+        "path": label,
+        "ms": seconds * 1e3,
+        "MB_per_s": nbytes / seconds / 1e6,
+        "memcpy_ms": baseline * 1e3,
+        "ratio_to_memcpy": baseline / seconds,
+        "copies": copies,
+    }
+
+
+def bench_cloud(n_points: int, repeat: int, ouster_bag: Path = OUSTER_BAG) -> list[dict[str, Any]]:
+    """Time each conversion path; figures refer to the bytes of the message data involved."""
+    rows: list[dict[str, Any]] = []
+    synth = synthetic_cloud(n_points)
+    sdata = np.frombuffer(synth.data, np.uint8)
+    tag = f"synthetic {n_points / 1e6:g}M ps32"
+    cases: list[tuple[str, Callable[[], Any], bool]] = [
+        ("read_points (view)", lambda: cloud.read_points(synth), False),
+        ("read_points skip_nans", lambda: cloud.read_points(synth, skip_nans=True), True),
+        (
+            "read_points_numpy xyz (view)",
+            lambda: cloud.read_points_numpy(synth, ["x", "y", "z"]),
+            False,
+        ),
+        ("xyz_from_cloud", lambda: cloud.xyz_from_cloud(synth), True),
+    ]
+    for label, fn, copies in cases:
+        rows.append(_row(f"{tag}: {label}", fn, sdata.size, sdata, repeat, copies))
+
+    small = synthetic_cloud(min(n_points, 100_000), seed=1)
+    smdata = np.frombuffer(small.data, np.uint8)
+    rows.append(
+        _row(
+            f"synthetic {small.width / 1e3:g}k: read_points_list",
+            lambda: cloud.read_points_list(small),
+            smdata.size,
+            smdata,
+            repeat,
+            True,
+        )
+    )
+
+    if not (ouster_bag / "metadata.yaml").exists():
+        print(f"note: no Ouster bag at {ouster_bag}; pass --ouster-bag to include the real scan")
+    else:
+        scan = load_ouster_scan(ouster_bag)
+        odata = np.frombuffer(scan.data, np.uint8)
+        tag = f"ouster {scan.height}x{scan.width} ps{scan.point_step}"
+        cases = [
+            ("read_points (view)", lambda: cloud.read_points(scan), False),
+            (
+                "read_points reshape (view)",
+                lambda: cloud.read_points(scan, reshape_organized_cloud=True),
+                False,
+            ),
+            (
+                "read_points_numpy xyz (view)",
+                lambda: cloud.read_points_numpy(scan, ["x", "y", "z"]),
+                False,
+            ),
+            ("xyz_from_cloud", lambda: cloud.xyz_from_cloud(scan), True),
+            ("read_points_list", lambda: cloud.read_points_list(scan), True),
+        ]
+        for label, fn, copies in cases:
+            rows.append(_row(f"{tag}: {label}", fn, odata.size, odata, repeat, copies))
+
+    header = Header(frame_id="lidar")
+    fields = lidar_fields()
+    structured = cloud.read_points(synth).copy()
+    xyz = np.random.default_rng(2).uniform(-50, 50, (n_points, 3)).astype(np.float32)
+    xyz_bytes = np.frombuffer(cloud.create_cloud_xyz32(header, xyz).data, np.uint8)
+    tag = f"create_cloud {n_points / 1e6:g}M"
+    rows.append(
+        _row(
+            f"{tag}: structured ps32",
+            lambda: cloud.create_cloud(header, fields, structured, point_step=32),
+            sdata.size,
+            sdata,
+            repeat,
+            True,
+        )
+    )
+    rows.append(
+        _row(
+            f"{tag}: xyz32 from (N,3)",
+            lambda: cloud.create_cloud_xyz32(header, xyz),
+            xyz_bytes.size,
+            xyz_bytes,
+            repeat,
+            True,
+        )
+    )
+    return rows
+
+
+def _print_rows(rows: list[dict[str, Any]]) -> None:
+    print(f"{'path':58s} {'ms':>9s} {'MB/s':>9s} {'memcpy ms':>9s} {'ratio':>6s}")
+    for r in rows:
+        flag = "" if not r["copies"] or r["ratio_to_memcpy"] >= 0.5 else "  < 0.5 of memcpy"
+        print(
+            f"{r['path']:58s} {r['ms']:9.3f} {r['MB_per_s']:9.0f} {r['memcpy_ms']:9.3f} "
+            f"{r['ratio_to_memcpy']:6.2f}{flag}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``pointlang-bench``; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="pointlang-bench", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_cloud = sub.add_parser("cloud", help="PointCloud2 <-> numpy conversion speed")
+    p_cloud.add_argument("--points", type=int, default=1_000_000, help="synthetic cloud size")
+    p_cloud.add_argument("--repeat", type=int, default=7, help="timed runs per path (median)")
+    p_cloud.add_argument("--json", type=Path, metavar="OUT", help="also write figures as JSON")
+    p_cloud.add_argument(
+        "--ouster-bag", type=Path, default=OUSTER_BAG, help="the real Ouster OS1-64 rosbag2"
+    )
+    args = parser.parse_args(argv)
+
+    if args.command == "cloud":
+        rows = bench_cloud(args.points, args.repeat, args.ouster_bag)
+        _print_rows(rows)
+        if args.json is not None:
+            args.json.write_text(json.dumps({"cloud": rows}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
