@@ -22,7 +22,7 @@ setup(
     packages=find_packages(
         include=["ros_pointlang", "ros_pointlang.*", "training", "training.*", "export", "export.*"]
     ),
-    install_requires=["numpy>=1.24", "rosbags>=0.10"],
+    install_requires=["numpy>=1.24", "scipy>=1.10", "rosbags>=0.10"],
     extras_require={
         "ros": ["ros-kilted-rclpy", "ros-kilted-sensor-msgs", "ros-kilted-rmw-fastrtps-cpp"],
     },

@@ -1,0 +1,239 @@
+"""From raw sensor points to what the point encoder sees, with numpy and scipy only.
+
+The one path a cloud takes between `cloud.xyz_from_cloud` and the encoder:
+
+    scene mode:  crop → voxel → remove ground → cluster → for each object: prepare_object
+    object mode: crop → voxel → prepare_object
+
+`prepare_object` samples a fixed number of points by farthest point sampling, centres them on
+their box and scales them into the unit sphere; the metric size travels beside the shape as its
+own input (a cup and a bathtub can have the same normalised shape). Training calls the same
+functions, so a model never sees a cloud prepared differently from the robot's.
+
+Conventions: metres, z up (gravity), sensor frame; boxes are upright and turned about z only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+
+FloatArray = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Box:
+    """An upright box: centre (3,), yaw about z in radians, size (length ≥ width, height)."""
+
+    centre: npt.NDArray[np.float64]
+    yaw: float
+    size: npt.NDArray[np.float64]  # (length, width, height), metres, length >= width
+
+
+@dataclass(frozen=True)
+class PreparedObject:
+    """One object ready for the encoder, and where it was."""
+
+    points: FloatArray  # (num_points, 3), centred on the box, inside the unit sphere
+    size: FloatArray  # (3,) the box's (length, width, height) in metres
+    box: Box
+    num_points: int  # raw points the object had before sampling
+
+
+@dataclass(frozen=True)
+class SceneConfig:
+    """How a scene is cut into objects. Defaults suit a LiDAR on a mobile robot."""
+
+    crop_min: tuple[float, float, float] = (-20.0, -20.0, -3.0)
+    crop_max: tuple[float, float, float] = (20.0, 20.0, 3.0)
+    voxel_size: float = 0.03  # metres; 0 keeps every point
+    ground_threshold: float = 0.05  # metres from the plane that count as ground
+    ground_max_tilt_deg: float = 15.0  # a floor is near horizontal; walls are not floors
+    cluster_tolerance: float = 0.12  # metres between points of one object
+    min_cluster_points: int = 30
+    max_cluster_points: int = 100_000
+    max_object_size: float = 4.0  # metres; larger clusters are walls or structure
+
+
+def crop_box(xyz: FloatArray, lower: npt.ArrayLike, upper: npt.ArrayLike) -> FloatArray:
+    """Keep the points with lower <= p <= upper on every axis."""
+    lo, hi = np.asarray(lower, np.float32), np.asarray(upper, np.float32)
+    if lo.shape != (3,) or hi.shape != (3,) or np.any(lo > hi):
+        raise ValueError(f"crop box must be two 3-vectors with lower <= upper, got {lo}, {hi}")
+    inside = np.all((xyz >= lo) & (xyz <= hi), axis=1)
+    return xyz[inside]
+
+
+def voxel_downsample(xyz: FloatArray, voxel_size: float) -> FloatArray:
+    """One point per occupied voxel: the mean of the points in it. 0 returns the input."""
+    if voxel_size < 0:
+        raise ValueError(f"voxel_size must be >= 0 metres, got {voxel_size}")
+    if voxel_size == 0 or len(xyz) == 0:
+        return xyz
+    keys = np.floor(xyz / voxel_size).astype(np.int64)
+    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    sums = np.zeros((len(counts), 3), np.float64)
+    np.add.at(sums, inverse.ravel(), xyz)
+    return (sums / counts[:, None]).astype(np.float32)
+
+
+def fit_ground_plane(
+    xyz: FloatArray,
+    threshold: float,
+    max_tilt_deg: float = 15.0,
+    iterations: int = 100,
+    rng: np.random.Generator | None = None,
+) -> npt.NDArray[np.bool_]:
+    """Mask of the points on the dominant near-horizontal plane (RANSAC); all False if none.
+
+    Only planes whose normal is within `max_tilt_deg` of z count, so a large wall is never
+    taken for the floor. The lowest such plane wins ties, as a table top is not the ground.
+    """
+    n = len(xyz)
+    if n < 3:
+        return np.zeros(n, bool)
+    rng = rng or np.random.default_rng(0)
+    min_nz = np.cos(np.radians(max_tilt_deg))
+    samples = xyz[rng.integers(0, n, size=(iterations, 3))].astype(np.float64)  # (I, 3, 3)
+    normals = np.cross(samples[:, 1] - samples[:, 0], samples[:, 2] - samples[:, 0])  # (I, 3)
+    norms = np.linalg.norm(normals, axis=1)
+    ok = norms > 1e-9
+    normals[ok] /= norms[ok, None]
+    ok &= np.abs(normals[:, 2]) >= min_nz
+    if not ok.any():
+        return np.zeros(n, bool)
+    normals, anchors = normals[ok], samples[ok, 0]
+    offsets = -np.einsum("ij,ij->i", normals, anchors)  # plane: n·p + d = 0
+    # Score on a subsample: cheap and plenty to rank candidate planes.
+    probe = xyz[rng.choice(n, size=min(n, 2000), replace=False)].astype(np.float64)
+    inliers = np.abs(probe @ normals.T + offsets) < threshold  # (P, I)
+    scores = inliers.sum(axis=0)
+    heights = -offsets / normals[:, 2]  # the plane's z at the origin
+    best = np.lexsort((heights, -scores))[0]
+    return np.abs(xyz.astype(np.float64) @ normals[best] + offsets[best]) < threshold
+
+
+def euclidean_clusters(
+    xyz: FloatArray, tolerance: float, min_points: int = 1, max_points: int | None = None
+) -> list[npt.NDArray[np.intp]]:
+    """Indices of each cluster of points, largest first.
+
+    Points fall into cells of `tolerance`; cells that touch (26-connectivity) form one
+    cluster. Points up to ~2x `tolerance` apart may join, never points farther than that.
+    """
+    if tolerance <= 0:
+        raise ValueError(f"cluster tolerance must be > 0 metres, got {tolerance}")
+    if len(xyz) == 0:
+        return []
+    cells = np.floor(xyz / tolerance).astype(np.int64)
+    cells -= cells.min(axis=0)
+    shape = cells.max(axis=0) + 1
+    if np.prod(shape) > 200_000_000:
+        raise ValueError(
+            f"cluster grid of {shape.tolist()} cells at tolerance {tolerance} m is too large; "
+            "crop the cloud first"
+        )
+    grid = np.zeros(shape, bool)
+    grid[cells[:, 0], cells[:, 1], cells[:, 2]] = True
+    labels, count = ndimage.label(grid, structure=np.ones((3, 3, 3), bool))
+    point_labels = labels[cells[:, 0], cells[:, 1], cells[:, 2]]
+    order = np.argsort(point_labels, kind="stable")
+    bounds = np.searchsorted(point_labels[order], np.arange(1, count + 2))
+    clusters = [order[bounds[i] : bounds[i + 1]] for i in range(count)]
+    upper = max_points if max_points is not None else len(xyz)
+    clusters = [c for c in clusters if min_points <= len(c) <= upper]
+    return sorted(clusters, key=len, reverse=True)
+
+
+def farthest_point_sample(xyz: FloatArray, num_points: int, start: int = 0) -> npt.NDArray[np.intp]:
+    """Indices of `num_points` points spread evenly over the cloud, farthest first.
+
+    A cloud with fewer points is repeated cyclically, so the result always has `num_points`.
+    """
+    n = len(xyz)
+    if n == 0:
+        raise ValueError("cannot sample points from an empty cloud")
+    if num_points <= 0:
+        raise ValueError(f"num_points must be > 0, got {num_points}")
+    if n <= num_points:
+        return np.resize(np.arange(n), num_points)
+    chosen = np.empty(num_points, np.intp)
+    distance = np.full(n, np.inf, np.float32)
+    index = start
+    for i in range(num_points):
+        chosen[i] = index
+        step = xyz - xyz[index]
+        np.minimum(distance, np.einsum("ij,ij->i", step, step), out=distance)
+        index = int(np.argmax(distance))
+    return chosen
+
+
+def upright_box(xyz: FloatArray) -> Box:
+    """The upright box around the points, turned about z to their main horizontal axis."""
+    if len(xyz) == 0:
+        raise ValueError("cannot fit a box to an empty cloud")
+    xy = xyz[:, :2].astype(np.float64)
+    centred = xy - xy.mean(axis=0)
+    if len(xyz) >= 2 and np.any(centred):
+        _, vectors = np.linalg.eigh(centred.T @ centred)
+        major = vectors[:, 1]  # eigh sorts ascending: the last is the main axis
+    else:
+        major = np.array([1.0, 0.0])
+    yaw = float(np.arctan2(major[1], major[0]))
+    # A box has no front: keep yaw in (-pi/2, pi/2] so the same object gives the same box.
+    if yaw <= -np.pi / 2:
+        yaw += np.pi
+    elif yaw > np.pi / 2:
+        yaw -= np.pi
+    c, s = np.cos(yaw), np.sin(yaw)
+    local = xy @ np.array([[c, -s], [s, c]])  # rotate by -yaw
+    lo = np.concatenate([local.min(axis=0), [xyz[:, 2].min()]])
+    hi = np.concatenate([local.max(axis=0), [xyz[:, 2].max()]])
+    mid = (lo + hi) / 2
+    centre = np.array([c * mid[0] - s * mid[1], s * mid[0] + c * mid[1], mid[2]])
+    size = hi - lo
+    if size[1] > size[0]:  # length is the longer horizontal side
+        size[[0, 1]] = size[[1, 0]]
+        yaw = yaw - np.pi / 2 if yaw > 0 else yaw + np.pi / 2
+    return Box(centre=centre, yaw=float(yaw), size=size)
+
+
+def prepare_object(xyz: FloatArray, num_points: int) -> PreparedObject:
+    """Sample, centre and scale one object's points for the encoder (see the module doc)."""
+    if len(xyz) == 0:
+        raise ValueError("cannot prepare an empty cloud: it has no points")
+    if not np.all(np.isfinite(xyz)):
+        raise ValueError("cloud has NaN or infinite coordinates; drop them first (xyz_from_cloud)")
+    box = upright_box(xyz)
+    sample = xyz[farthest_point_sample(xyz, num_points)]
+    centred = sample - box.centre.astype(np.float32)
+    radius = float(np.sqrt(np.max(np.einsum("ij,ij->i", centred, centred))))
+    unit = centred / radius if radius > 0 else centred
+    return PreparedObject(
+        points=unit.astype(np.float32),
+        size=box.size.astype(np.float32),
+        box=box,
+        num_points=len(xyz),
+    )
+
+
+def segment_scene(
+    xyz: FloatArray, config: SceneConfig, rng: np.random.Generator | None = None
+) -> list[FloatArray]:
+    """The points of each object in a scene: crop, voxel, ground removal and clustering."""
+    cropped = crop_box(xyz, config.crop_min, config.crop_max)
+    points = voxel_downsample(cropped, config.voxel_size)
+    ground = fit_ground_plane(points, config.ground_threshold, config.ground_max_tilt_deg, rng=rng)
+    points = points[~ground]
+    objects = []
+    for indices in euclidean_clusters(
+        points, config.cluster_tolerance, config.min_cluster_points, config.max_cluster_points
+    ):
+        cluster = points[indices]
+        extent = cluster.max(axis=0) - cluster.min(axis=0)
+        if float(extent.max()) <= config.max_object_size:
+            objects.append(cluster)
+    return objects

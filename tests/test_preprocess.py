@@ -1,0 +1,148 @@
+"""Crop, voxel, ground, clusters, sampling and normalisation (ros_pointlang/preprocess.py)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ros_pointlang import preprocess as pp
+
+RNG = np.random.default_rng(7)
+
+
+def box_surface(size, centre=(0, 0, 0), yaw=0.0, n=3000, rng=RNG):
+    """Points on the surface of an upright box of `size`, turned by `yaw` about z."""
+    size = np.asarray(size, float)
+    p = rng.uniform(-0.5, 0.5, (n, 3)) * size
+    face = rng.integers(0, 3, n)
+    p[np.arange(n), face] = np.sign(rng.uniform(-1, 1, n)) * size[face] / 2
+    c, s = np.cos(yaw), np.sin(yaw)
+    p[:, :2] = p[:, :2] @ np.array([[c, s], [-s, c]])
+    return (p + centre).astype(np.float32)
+
+
+def floor(extent=6.0, n=20000, tilt_deg=0.0, rng=RNG):
+    xy = rng.uniform(-extent / 2, extent / 2, (n, 2))
+    z = xy[:, 0] * np.tan(np.radians(tilt_deg)) + rng.normal(0, 0.005, n)
+    return np.column_stack([xy, z]).astype(np.float32)
+
+
+def test_crop_box_keeps_points_inside_and_rejects_an_inverted_box():
+    xyz = np.array([[0, 0, 0], [1, 1, 1], [5, 0, 0]], np.float32)
+    assert len(pp.crop_box(xyz, (-1, -1, -1), (1, 1, 1))) == 2
+    with pytest.raises(ValueError, match="lower <= upper"):
+        pp.crop_box(xyz, (1, 0, 0), (0, 1, 1))
+
+
+def test_voxel_downsample_averages_each_occupied_voxel():
+    xyz = np.array([[0.01, 0.01, 0.01], [0.03, 0.03, 0.03], [0.51, 0, 0]], np.float32)
+    out = pp.voxel_downsample(xyz, 0.1)
+    assert len(out) == 2
+    assert np.allclose(sorted(out[:, 0]), [0.02, 0.51])
+    assert pp.voxel_downsample(xyz, 0.0) is xyz
+    with pytest.raises(ValueError, match="voxel_size"):
+        pp.voxel_downsample(xyz, -1)
+
+
+def test_ground_plane_is_the_floor_not_a_wall_or_a_table_top():
+    ground = floor()
+    wall = np.column_stack(
+        [np.full(30000, 2.5), RNG.uniform(-3, 3, 30000), RNG.uniform(0, 3, 30000)]
+    ).astype(np.float32)  # more points than the floor, but vertical
+    table = box_surface((1.2, 0.8, 0.02), centre=(0, 0, 0.75), n=3000)
+    xyz = np.concatenate([ground, wall, table])
+    mask = pp.fit_ground_plane(xyz, threshold=0.03)
+    assert mask[: len(ground)].mean() > 0.99
+    assert mask[len(ground) :].mean() < 0.01
+
+
+def test_ground_plane_tolerates_a_slight_tilt_and_reports_none_without_a_floor():
+    tilted = floor(tilt_deg=8.0)
+    assert pp.fit_ground_plane(tilted, threshold=0.03, max_tilt_deg=15).mean() > 0.99
+    wall = np.column_stack([np.zeros(5000), RNG.uniform(-3, 3, (5000, 2))]).astype(np.float32)
+    assert not pp.fit_ground_plane(wall, threshold=0.03).any()
+
+
+def test_euclidean_clusters_separates_objects_and_filters_by_size():
+    a = box_surface((0.5, 0.5, 0.9), centre=(0, 0, 0.45), n=2000)
+    b = box_surface((0.3, 0.3, 0.3), centre=(1.5, 0, 0.15), n=500)
+    speck = np.array([[5, 5, 1]], np.float32)
+    xyz = np.concatenate([a, b, speck])
+    clusters = pp.euclidean_clusters(xyz, tolerance=0.1, min_points=10)
+    assert [len(c) for c in clusters] == [2000, 500]
+    assert set(clusters[0]) == set(range(2000))
+    with pytest.raises(ValueError, match="tolerance"):
+        pp.euclidean_clusters(xyz, tolerance=0)
+
+
+def test_farthest_point_sample_spreads_points_and_pads_small_clouds():
+    line = np.column_stack([np.linspace(0, 1, 1001), np.zeros(1001), np.zeros(1001)])
+    idx = pp.farthest_point_sample(line.astype(np.float32), 5)
+    assert sorted(line[idx, 0].round(3)) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert len(set(idx)) == 5
+    assert list(pp.farthest_point_sample(line[:3].astype(np.float32), 7)) == [0, 1, 2, 0, 1, 2, 0]
+    with pytest.raises(ValueError, match="empty"):
+        pp.farthest_point_sample(np.empty((0, 3), np.float32), 4)
+
+
+@pytest.mark.parametrize("yaw_deg", [0, 30, -60, 89])
+def test_upright_box_recovers_size_centre_and_yaw(yaw_deg):
+    yaw = np.radians(yaw_deg)
+    xyz = box_surface((2.0, 1.0, 0.5), centre=(3, -1, 0.25), yaw=yaw, n=8000)
+    box = pp.upright_box(xyz)
+    assert np.allclose(box.size, [2.0, 1.0, 0.5], atol=0.02)
+    assert np.allclose(box.centre, [3, -1, 0.25], atol=0.02)
+    diff = (box.yaw - yaw + np.pi / 2) % np.pi - np.pi / 2  # a box has no front
+    assert abs(diff) < np.radians(2)
+
+
+def test_prepare_object_gives_a_unit_shape_and_the_metric_size():
+    xyz = box_surface((0.5, 0.4, 0.9), centre=(2, 1, 0.45), n=4000)
+    obj = pp.prepare_object(xyz, 256)
+    assert obj.points.shape == (256, 3) and obj.points.dtype == np.float32
+    radii = np.linalg.norm(obj.points, axis=1)
+    assert radii.max() == pytest.approx(1.0, abs=1e-5)
+    assert np.allclose(obj.size, [0.5, 0.4, 0.9], atol=0.02)
+    assert obj.num_points == 4000
+    # The same shape at another size gives the same normalised points, another size.
+    small = pp.prepare_object(xyz * 0.1, 256)
+    assert np.allclose(small.points, obj.points, atol=1e-4)
+    assert np.allclose(small.size, obj.size * 0.1, atol=1e-3)
+
+
+def test_prepare_object_rejects_empty_and_non_finite_clouds():
+    with pytest.raises(ValueError, match="empty"):
+        pp.prepare_object(np.empty((0, 3), np.float32), 64)
+    bad = np.array([[0, 0, 0], [np.nan, 0, 0]], np.float32)
+    with pytest.raises(ValueError, match="NaN"):
+        pp.prepare_object(bad, 64)
+
+
+def test_segment_scene_finds_each_object_on_the_floor():
+    objects = [
+        box_surface((0.5, 0.5, 0.9), centre=(1, 1, 0.45)),
+        box_surface((1.2, 0.6, 0.75), centre=(-1.5, 0.5, 0.375)),
+        box_surface((0.3, 0.3, 0.4), centre=(0.5, -2, 0.2)),
+    ]
+    xyz = np.concatenate([floor(), *objects])
+    found = pp.segment_scene(xyz, pp.SceneConfig(voxel_size=0.02))
+    assert len(found) == 3
+    heights = np.sort([float(np.ptp(o[:, 2])) for o in found])
+    # The ground cut (threshold 5 cm) takes the bottom of each object with it.
+    assert np.allclose(heights, [0.4 - 0.04, 0.75 - 0.04, 0.9 - 0.04], atol=0.03)
+
+
+def test_segment_scene_on_the_real_ouster_scan():
+    from ros_pointlang.bag import read_bag
+    from ros_pointlang.cloud import xyz_from_cloud
+
+    bag = Path(__file__).parent / "data" / "ouster-os1-64"
+    from rclpy.serialization import deserialize_message
+    from sensor_msgs.msg import PointCloud2
+
+    raw = next(read_bag(bag, ["/os1_cloud_node/points"]))
+    xyz = xyz_from_cloud(deserialize_message(raw.data, PointCloud2))
+    found = pp.segment_scene(xyz, pp.SceneConfig())
+    assert found, "a real street scan has objects besides the ground"
+    for points in found:
+        assert len(points) >= 30 and np.ptp(points, axis=0).max() <= 4.0
