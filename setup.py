@@ -6,9 +6,11 @@ generates them (README.md).
 
 from setuptools import find_packages, setup
 
-# Keep equal to CMakeLists.txt's _console_scripts (tests/test_package.py checks it).
+# CMakeLists.txt installs the runtime ones (ros_pointlang.*) for `ros2 run` too; training
+# and export tools are for the venv (tests/test_package.py checks the two lists agree).
 CONSOLE_SCRIPTS = [
     "pointlang-bench=ros_pointlang.bench:main",
+    "pointlang-data=training.data.cli:main",
 ]
 
 setup(
@@ -25,6 +27,7 @@ setup(
     install_requires=["numpy>=1.24", "scipy>=1.10", "rosbags>=0.10"],
     extras_require={
         "ros": ["ros-kilted-rclpy", "ros-kilted-sensor-msgs", "ros-kilted-rmw-fastrtps-cpp"],
+        "data": ["open3d-cpu>=0.18", "matplotlib", "pillow", "tqdm", "h5py"],
     },
     entry_points={"console_scripts": CONSOLE_SCRIPTS},
 )

@@ -1,0 +1,30 @@
+from training.data.categories import (
+    CATEGORIES,
+    SEEN_CATEGORIES,
+    SYNONYMS,
+    UNSEEN_CATEGORIES,
+    display_name,
+    find_unseen_words,
+)
+
+
+def test_forty_categories_split_thirty_ten():
+    assert len(CATEGORIES) == 40 and len(set(CATEGORIES)) == 40
+    assert len(SEEN_CATEGORIES) == 30 and len(UNSEEN_CATEGORIES) == 10
+    assert set(SEEN_CATEGORIES) | set(UNSEEN_CATEGORIES) == set(CATEGORIES)
+
+
+def test_display_names_use_spaces():
+    assert display_name("flower_pot") == "flower pot"
+    assert display_name("night_stand") == "night stand"
+
+
+def test_seen_synonyms_never_name_an_unseen_category():
+    for category in SEEN_CATEGORIES:
+        for word in SYNONYMS[category]:
+            assert find_unseen_words(word) == [], (category, word)
+
+
+def test_unseen_word_matching_is_whole_word():
+    assert find_unseen_words("a cupboard and a bathroom") == []
+    assert find_unseen_words("a Mug on a table") == ["Mug"]

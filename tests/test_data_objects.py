@@ -1,0 +1,81 @@
+import json
+
+import numpy as np
+import pytest
+
+from training.data.categories import (
+    CATEGORIES,
+    SEEN_CATEGORIES,
+    UNSEEN_CATEGORIES,
+    find_unseen_words,
+)
+from training.data.objects import generate_object, object_split, read_manifest, write_object_dataset
+from training.data.shapes import HEIGHT_RANGE_M
+
+
+def _files(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_is_byte_identical_and_another_seed_differs(tmp_path):
+    cats = ["chair", "cup", "car"]
+    a = write_object_dataset(tmp_path / "a", 2, 5, "lidar", cats, workers=1, progress=False)
+    b = write_object_dataset(tmp_path / "b", 2, 5, "lidar", cats, workers=2, progress=False)
+    c = write_object_dataset(tmp_path / "c", 2, 6, "lidar", cats, workers=1, progress=False)
+    files_a, files_b, files_c = (_files(s.manifest.parent) for s in (a, b, c))
+    assert files_a == files_b
+    assert files_a.keys() == files_c.keys()
+    assert all(files_a[k] != files_c[k] for k in files_a)
+
+
+def test_manifest_schema_and_clouds(tmp_path):
+    summary = write_object_dataset(tmp_path, 1, 0, "surface", ["bowl", "desk"], progress=False)
+    manifest = json.loads(summary.manifest.read_text())
+    assert manifest["unseen_categories"] == list(UNSEEN_CATEGORIES)
+    for entry in manifest["objects"]:
+        assert {"id", "category", "split", "cloud", "captions", "qa", "params"} <= set(entry)
+        cloud = np.load(tmp_path / entry["cloud"])
+        assert cloud.dtype == np.float32 and cloud.ndim == 2 and cloud.shape[1] == 3
+        assert all({"question", "answer", "type"} == set(q) for q in entry["qa"])
+    records = list(read_manifest(tmp_path))
+    assert [r.id for r in records] == ["bowl_0000", "desk_0000"]
+
+
+def test_split_is_fixed_and_unseen_objects_are_test():
+    assert {object_split(c, i) for c in UNSEEN_CATEGORIES for i in range(20)} == {"test"}
+    splits = [object_split("chair", i) for i in range(100)]
+    assert splits.count("train") == 80 and splits.count("val") == 10
+
+
+def test_no_unseen_name_or_synonym_in_training_text():
+    for category in SEEN_CATEGORIES:
+        for instance in range(4):
+            record = generate_object(category, instance, 11, "surface", surface_points=64)
+            text = " ".join(record.captions)
+            text += " ".join(q["question"] + " " + q["answer"] for q in record.qa)
+            assert find_unseen_words(text) == [], (record.id, find_unseen_words(text))
+
+
+@pytest.mark.parametrize("sensor", ["surface", "lidar", "depth"])
+def test_every_category_gives_valid_metric_clouds(sensor):
+    for category in CATEGORIES:
+        clouds = [generate_object(category, i, 1, sensor).cloud for i in range(2)]
+        lo_h, hi_h = HEIGHT_RANGE_M[category]
+        for cloud in clouds:
+            assert cloud.dtype == np.float32 and cloud.shape[1] == 3
+            assert len(cloud) >= 32, (category, sensor, len(cloud))
+            assert np.isfinite(cloud).all()
+            extent = cloud.max(0) - cloud.min(0)
+            # Partial views can only be smaller than the object; noise adds a few centimetres.
+            assert extent[2] <= hi_h + 0.1 + 0.02 * hi_h, (category, sensor, extent)
+            assert cloud[:, 2].min() >= -0.1 - 0.02 * hi_h
+        if sensor == "surface":
+            assert lo_h - 0.01 <= clouds[0][:, 2].max() - clouds[0][:, 2].min()
+        assert not np.array_equal(clouds[0][:32], clouds[1][:32])
+
+
+def test_lidar_views_are_partial():
+    full = generate_object("dresser", 0, 0, "surface").cloud
+    view = generate_object("dresser", 0, 0, "lidar").cloud
+    # The sensor is on the -x side: the back (+x extreme of the full cloud) is mostly unseen.
+    assert np.mean(view[:, 0] > full[:, 0].max() - 0.05) < 0.1 or len(view) < len(full)
