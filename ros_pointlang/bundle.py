@@ -1,0 +1,163 @@
+"""The model bundle: a folder the runtime loads, validated before anything runs.
+
+    manifest.json          schema version, model name, recipe, data hash, sizes, hashes, metrics
+    point_encoder.onnx     points (B, N, 3), size (B, 3), size_known (B,) → embedding, tokens
+    label_embeddings.npz   the default vocabulary and its prompt-ensembled text embeddings
+    decoder.onnx, bridge   (with the generation stage) + tokenizer.json
+    text_encoder.onnx      MiniLM, exported at set-up from the pip package (not committed) +
+                           text_tokenizer.json; needed only to embed new label words
+
+Every problem is one sentence naming the file and what was expected, raised at load time: a
+robot should refuse to start with a broken model rather than publish nonsense.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+DEFAULT_MODEL = "pointlang-small"
+
+
+class BundleError(ValueError):
+    """A model bundle is missing, corrupt or does not fit this runtime."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A validated bundle folder and its manifest."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("model_name", self.path.name))
+
+    def file(self, name: str) -> Path:
+        """Path of a bundle file the manifest lists (validated at load)."""
+        return self.path / name
+
+    @property
+    def encoder(self) -> dict[str, Any]:
+        return self.manifest["point_encoder"]
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        return self.manifest["labels"]
+
+    @property
+    def generation(self) -> dict[str, Any] | None:
+        return self.manifest.get("generation")
+
+    @property
+    def text_encoder(self) -> dict[str, Any]:
+        return self.manifest["text_encoder"]
+
+    def label_embeddings(self) -> tuple[list[str], npt.NDArray[np.float32]]:
+        """The default vocabulary and its unit embeddings (C, D)."""
+        path = self.file(self.labels["embeddings_file"])
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                labels = [str(s) for s in stored["labels"]]
+                embeddings = np.asarray(stored["embeddings"], np.float32)
+        except Exception as error:
+            raise BundleError(f"label embeddings {path} cannot be read ({error})") from error
+        if embeddings.shape != (len(labels), self.encoder["embed_dim"]):
+            raise BundleError(
+                f"label embeddings {path} have shape {embeddings.shape}; expected "
+                f"({len(labels)}, {self.encoder['embed_dim']})"
+            )
+        return labels, embeddings
+
+
+def default_bundle_path() -> Path:
+    """The shipped default bundle: in the checkout, else in the ROS install's share folder."""
+    checkout = Path(__file__).resolve().parent.parent / "models" / DEFAULT_MODEL
+    if checkout.is_dir():
+        return checkout
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        share = Path(get_package_share_directory("ros_pointlang")) / "models" / DEFAULT_MODEL
+        if share.is_dir():
+            return share
+    except (ImportError, LookupError):
+        pass
+    raise BundleError(
+        f"no default model bundle found (looked in {checkout} and the ros_pointlang share "
+        "folder); pass a bundle path"
+    )
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_bundle(path: str | Path | None = None) -> Bundle:
+    """Read and validate the bundle at `path` (the default bundle when None)."""
+    folder = Path(path) if path is not None else default_bundle_path()
+    if not folder.is_dir():
+        raise BundleError(f"model bundle {folder} does not exist or is not a folder")
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise BundleError(f"model bundle {folder} has no {MANIFEST}")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BundleError(f"{manifest_path} is not valid JSON ({error})") from error
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{manifest_path} must hold a JSON object")
+    version = manifest.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise BundleError(
+            f"{manifest_path} has schema version {version!r}; this runtime reads version "
+            f"{SCHEMA_VERSION} (re-export the bundle with this version's pointlang-export)"
+        )
+    for key in ("model_name", "point_encoder", "labels", "text_encoder", "files"):
+        if key not in manifest:
+            raise BundleError(f"{manifest_path} lacks the required key {key!r}")
+    for name, entry in manifest["files"].items():
+        file = folder / name
+        if not file.is_file():
+            raise BundleError(f"model bundle {folder} is missing {name}, which its manifest lists")
+        expected = entry.get("sha256") if isinstance(entry, dict) else None
+        if expected and sha256_file(file) != expected:
+            raise BundleError(
+                f"{file} does not match the hash in {MANIFEST} (corrupt or replaced); "
+                "re-export or restore it"
+            )
+    bundle = Bundle(folder, manifest)
+    _check_tokenizer_matches_decoder(bundle)
+    return bundle
+
+
+def _check_tokenizer_matches_decoder(bundle: Bundle) -> None:
+    generation = bundle.generation
+    if not generation:
+        return
+    tokenizer_file = bundle.file(generation["tokenizer_file"])
+    from tokenizers import Tokenizer
+
+    try:
+        size = Tokenizer.from_file(str(tokenizer_file)).get_vocab_size(with_added_tokens=True)
+    except Exception as error:
+        raise BundleError(f"tokenizer {tokenizer_file} cannot be read ({error})") from error
+    expected = int(generation["vocab_size"])
+    if size != expected:
+        raise BundleError(
+            f"tokenizer {tokenizer_file} has {size} tokens but the decoder was trained "
+            f"for {expected}; the two files come from different models"
+        )

@@ -1,0 +1,245 @@
+"""Points in, language out: preprocess → encode → labels / caption / answer, without torch.
+
+    pipeline = Pipeline.from_bundle()              # the shipped default model, ONNX Runtime CPU
+    pipeline.labels(xyz, top_k=5)                  # [Label("chair", 0.91, 0.42), ...]
+    pipeline.labels(xyz, vocabulary=["mug", "drill"])
+    pipeline.caption(xyz).text, pipeline.answer(xyz, "how many legs does it have?").text
+
+`xyz` is one object's (N, 3) points in metres, sensor frame, z up. With `metric=False` (CAD
+data in arbitrary units) the encoder is told the size is unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ros_pointlang.backends import BackendOptions, open_session
+from ros_pointlang.bundle import Bundle, BundleError, load_bundle
+from ros_pointlang.preprocess import prepare_object
+from ros_pointlang.text import TextEmbedder
+
+FloatArray = npt.NDArray[np.float32]
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Label:
+    """One label for a cloud: `score` is its probability over the vocabulary, `similarity`
+    the cosine between cloud and label embeddings (what the unknown threshold applies to)."""
+
+    label: str
+    score: float
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A caption or an answer, with the mean probability of its tokens as confidence."""
+
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """The encoder's outputs for a batch of objects."""
+
+    embeddings: FloatArray  # (B, E) unit vectors
+    tokens: FloatArray  # (B, G+1, D) for the bridge
+
+
+class Pipeline:
+    """A loaded bundle on one backend. Not thread-safe: give each thread its own."""
+
+    def __init__(self, bundle: Bundle, options: BackendOptions) -> None:
+        self.bundle = bundle
+        self.options = options
+        encoder = bundle.encoder
+        self.num_points = int(encoder["num_points"])
+        self.logit_scale = float(encoder["logit_scale"])
+        self._encoder = open_session(bundle.file(encoder["file"]), options)
+        missing = {"points", "size", "size_known"} - set(self._encoder.input_names)
+        if missing:
+            raise BundleError(
+                f"{encoder['file']} lacks the inputs {sorted(missing)}; it is not a point encoder"
+            )
+        self.unknown_threshold = float(bundle.labels["unknown_threshold"])
+        self._templates = list(bundle.labels["prompt_templates"])
+        default_labels, default_embeddings = bundle.label_embeddings()
+        self._label_cache = dict(zip(default_labels, default_embeddings, strict=True))
+        self._vocabulary = default_labels
+        self._text: TextEmbedder | None = None
+        self._generator: Any = None
+        if bundle.generation:
+            from ros_pointlang.decode import Generator
+
+            self._generator = Generator.from_bundle(bundle, options)
+
+    @classmethod
+    def from_bundle(
+        cls,
+        path: str | Path | None = None,
+        backend: str | BackendOptions = "onnxruntime",
+        threads: int = 0,
+        fallback: bool = False,
+    ) -> Pipeline:
+        """Load and validate a bundle (the shipped default when `path` is None)."""
+        options = (
+            backend
+            if isinstance(backend, BackendOptions)
+            else BackendOptions(name=backend, threads=threads, fallback=fallback)
+        )
+        return cls(load_bundle(path), options)
+
+    # -- vocabulary -------------------------------------------------------------------------
+
+    @property
+    def vocabulary(self) -> list[str]:
+        return list(self._vocabulary)
+
+    def set_vocabulary(self, labels: Sequence[str]) -> None:
+        """Make `labels` the default vocabulary; new words are embedded once and cached."""
+        self._vocabulary = self._clean_vocabulary(labels)
+        self.label_embeddings(self._vocabulary)
+
+    def label_embeddings(self, labels: Sequence[str]) -> FloatArray:
+        """Unit text embeddings (C, E) of `labels`, computed once per word."""
+        labels = self._clean_vocabulary(labels)
+        new = [w for w in labels if w not in self._label_cache]
+        if new:
+            if self._text is None:
+                text = self.bundle.text_encoder
+                self._text = TextEmbedder(
+                    self.bundle.file(text["file"]),
+                    self.bundle.file(text["tokenizer_file"]),
+                    self.options,
+                    int(text.get("max_tokens", 128)),
+                )
+            for word, emb in zip(new, self._text.embed_labels(new, self._templates), strict=True):
+                self._label_cache[word] = emb
+        return np.stack([self._label_cache[w] for w in labels])
+
+    @staticmethod
+    def _clean_vocabulary(labels: Sequence[str]) -> list[str]:
+        if isinstance(labels, str):
+            raise ValueError(f"vocabulary must be a list of labels, got the string {labels!r}")
+        words = [str(w).strip() for w in labels]
+        if not words or any(not w for w in words):
+            raise ValueError(f"vocabulary must be non-empty labels, got {list(labels)!r}")
+        if len(set(words)) != len(words):
+            raise ValueError(f"vocabulary has duplicate labels: {words}")
+        return words
+
+    # -- encoding ---------------------------------------------------------------------------
+
+    def encode(self, clouds: Sequence[npt.ArrayLike], metric: bool = True) -> Encoded:
+        """Run the encoder on several objects in one call."""
+        if len(clouds) == 0:
+            raise ValueError("no clouds to encode; expected at least one")
+        prepared = [prepare_object(_as_points(c), self.num_points) for c in clouds]
+        feeds = {
+            "points": np.stack([p.points for p in prepared]),
+            "size": np.stack([p.size for p in prepared]),
+            "size_known": np.full(len(prepared), bool(metric)),
+        }
+        embeddings, tokens = self._encoder.run(["embedding", "tokens"], feeds)
+        return Encoded(np.asarray(embeddings, np.float32), np.asarray(tokens, np.float32))
+
+    def embed(self, points: npt.ArrayLike, metric: bool = True) -> FloatArray:
+        """The unit point embedding (E,) of one object."""
+        return self.encode([points], metric).embeddings[0]
+
+    # -- labels -----------------------------------------------------------------------------
+
+    def labels(
+        self,
+        points: npt.ArrayLike,
+        top_k: int = 5,
+        vocabulary: Sequence[str] | None = None,
+        metric: bool = True,
+    ) -> list[Label]:
+        """Top-k labels of one object, best first; "unknown" first if nothing fits."""
+        return self.labels_batch([points], top_k, vocabulary, metric)[0]
+
+    def labels_batch(
+        self,
+        clouds: Sequence[npt.ArrayLike],
+        top_k: int = 5,
+        vocabulary: Sequence[str] | None = None,
+        metric: bool = True,
+    ) -> list[list[Label]]:
+        return self.labels_from_embeddings(
+            self.encode(clouds, metric).embeddings, top_k, vocabulary
+        )
+
+    def labels_from_embeddings(
+        self, embeddings: FloatArray, top_k: int = 5, vocabulary: Sequence[str] | None = None
+    ) -> list[list[Label]]:
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
+        words = self._clean_vocabulary(vocabulary) if vocabulary is not None else self._vocabulary
+        similarity = embeddings @ self.label_embeddings(words).T  # (B, C)
+        logits = self.logit_scale * similarity
+        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        results = []
+        for sim_row, prob_row in zip(similarity, probs, strict=True):
+            order = np.argsort(-sim_row, kind="stable")[:top_k]
+            ranked = [Label(words[i], float(prob_row[i]), float(sim_row[i])) for i in order]
+            if ranked[0].similarity < self.unknown_threshold:
+                unknown = Label(UNKNOWN, 1.0 - ranked[0].score, ranked[0].similarity)
+                ranked = [unknown, *ranked[: top_k - 1]]
+            results.append(ranked)
+        return results
+
+    # -- language ---------------------------------------------------------------------------
+
+    def caption(self, points: npt.ArrayLike, metric: bool = True, beam: int = 1) -> Generated:
+        """Describe one object."""
+        return self.caption_from_tokens(self.encode([points], metric).tokens, beam)[0]
+
+    def answer(
+        self, points: npt.ArrayLike, question: str, metric: bool = True, beam: int = 1
+    ) -> Generated:
+        """Answer a question about one object."""
+        if not question or not question.strip():
+            raise ValueError("the question is empty; expected a sentence such as 'what is it?'")
+        return self.answer_from_tokens(self.encode([points], metric).tokens, question, beam)[0]
+
+    def caption_from_tokens(self, tokens: FloatArray, beam: int = 1) -> list[Generated]:
+        return [Generated(*g) for g in self._require_generator().caption(tokens, beam=beam)]
+
+    def answer_from_tokens(
+        self, tokens: FloatArray, question: str, beam: int = 1
+    ) -> list[Generated]:
+        generator = self._require_generator()
+        return [Generated(*g) for g in generator.answer(tokens, question, beam=beam)]
+
+    @property
+    def can_generate(self) -> bool:
+        return self._generator is not None
+
+    def _require_generator(self) -> Any:
+        if self._generator is None:
+            raise BundleError(
+                f"bundle {self.bundle.path} has no caption/answer stage (no 'generation' in "
+                "its manifest); export it with --captioner"
+            )
+        return self._generator
+
+
+def _as_points(cloud: npt.ArrayLike) -> FloatArray:
+    points = np.asarray(cloud, dtype=np.float32)
+    if points.ndim != 2 or points.shape[1] != 3:
+        raise ValueError(f"points must be an (N, 3) array in metres, got shape {points.shape}")
+    if len(points) == 0:
+        raise ValueError("the cloud is empty; expected at least one point")
+    if not np.isfinite(points).all():
+        raise ValueError("the cloud has NaN or infinite coordinates; drop them first")
+    return points

@@ -1,0 +1,20 @@
+"""Building small real bundles for tests (export needs torch; the runtime under test does not)."""
+
+from pathlib import Path
+
+
+def make_tiny_bundle(out: Path, seed: int = 0) -> Path:
+    import torch
+
+    from export.cli import export_bundle, export_text_encoder_into
+    from training.model import PointEncoder, PointEncoderConfig
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)
+    model = PointEncoder(PointEncoderConfig.named("tiny"))
+    checkpoint = out.parent / f"{out.name}-encoder.pt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"model_config": model.config.to_dict(), "model": model.state_dict()}, checkpoint)
+    export_bundle(checkpoint, out, vocabulary=["chair", "table", "mug"], unknown_threshold=-1.0)
+    export_text_encoder_into(out)
+    return out

@@ -1,0 +1,95 @@
+"""Loading a model bundle fails early with one clear sentence (ros_pointlang/bundle.py)."""
+
+import json
+import shutil
+
+import pytest
+
+from ros_pointlang.bundle import BundleError, load_bundle, sha256_file
+from ros_pointlang.pipeline import Pipeline
+
+
+@pytest.fixture
+def bundle_copy(tiny_bundle, tmp_path):
+    copy = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle, copy)
+    return copy
+
+
+def edit_manifest(bundle, change):
+    path = bundle / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def test_a_good_bundle_loads(tiny_bundle):
+    bundle = load_bundle(tiny_bundle)
+    assert bundle.name == "pointlang-tiny"
+    labels, embeddings = bundle.label_embeddings()
+    assert labels == ["chair", "table", "mug"] and embeddings.shape == (3, 384)
+
+
+def test_missing_folder_and_manifest(tmp_path):
+    with pytest.raises(BundleError, match="does not exist"):
+        load_bundle(tmp_path / "nope")
+    with pytest.raises(BundleError, match=r"no manifest\.json"):
+        load_bundle(tmp_path)
+
+
+def test_manifest_that_is_not_json(bundle_copy):
+    (bundle_copy / "manifest.json").write_text("{not json")
+    with pytest.raises(BundleError, match="not valid JSON"):
+        load_bundle(bundle_copy)
+
+
+def test_schema_version_from_the_future(bundle_copy):
+    edit_manifest(bundle_copy, lambda m: m.update(schema_version=99))
+    with pytest.raises(BundleError, match="schema version 99"):
+        load_bundle(bundle_copy)
+
+
+def test_missing_model_file(bundle_copy):
+    (bundle_copy / "point_encoder.onnx").unlink()
+    with pytest.raises(BundleError, match=r"missing point_encoder\.onnx"):
+        load_bundle(bundle_copy)
+
+
+def test_changed_model_file_fails_its_hash(bundle_copy):
+    with open(bundle_copy / "point_encoder.onnx", "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(BundleError, match="does not match the hash"):
+        load_bundle(bundle_copy)
+
+
+def test_corrupt_onnx_with_a_matching_hash_is_still_caught(bundle_copy):
+    model = bundle_copy / "point_encoder.onnx"
+    model.write_bytes(b"this is not an onnx file")
+    edit_manifest(
+        bundle_copy, lambda m: m["files"]["point_encoder.onnx"].update(sha256=sha256_file(model))
+    )
+    with pytest.raises(ValueError, match="not a valid ONNX model"):
+        Pipeline.from_bundle(bundle_copy)
+
+
+def test_new_labels_without_a_text_encoder_say_how_to_make_one(bundle_copy):
+    (bundle_copy / "text_encoder.onnx").unlink()
+    pipeline = Pipeline.from_bundle(bundle_copy)  # the default vocabulary still works
+    assert pipeline.vocabulary == ["chair", "table", "mug"]
+    with pytest.raises(ValueError, match="pointlang-export text-encoder"):
+        pipeline.set_vocabulary(["drill"])
+
+
+def test_tokenizer_that_does_not_fit_the_decoder(bundle_copy):
+    edit_manifest(
+        bundle_copy,
+        lambda m: m.update(generation={"tokenizer_file": "text_tokenizer.json", "vocab_size": 7}),
+    )
+    with pytest.raises(BundleError, match="different models"):
+        load_bundle(bundle_copy)
+
+
+def test_label_embeddings_of_the_wrong_width(bundle_copy):
+    edit_manifest(bundle_copy, lambda m: m["point_encoder"].update(embed_dim=512))
+    with pytest.raises(BundleError, match="shape"):
+        load_bundle(bundle_copy).label_embeddings()
