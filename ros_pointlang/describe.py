@@ -1,0 +1,147 @@
+"""One cloud in, the described objects out: what the node does per cloud, without ROS.
+
+The node and offline bag evaluation both call `Describer.describe`, so live and offline
+results can only differ by what arrived in time, never by how a cloud was processed.
+
+    object mode: the whole cloud is one object (id 1)
+    scene mode:  crop → voxel → ground removal → clusters, one object per cluster, with ids
+                 kept stable across clouds by matching box centres
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from ros_pointlang.pipeline import Generated, Label, Pipeline
+from ros_pointlang.preprocess import Box, SceneConfig, crop_box, segment_scene, upright_box
+
+MODES = ("object", "scene")
+
+
+@dataclass(frozen=True)
+class DescribeSettings:
+    """Per-cloud behaviour; the node maps its ROS parameters onto these fields."""
+
+    mode: str = "object"
+    top_k: int = 5
+    scene: SceneConfig = field(default_factory=SceneConfig)
+    max_objects: int = 32  # the largest clusters win; more would starve the frame budget
+    track_distance: float = 0.5  # metres a box centre may move between clouds and keep its id
+    metric: bool = True
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode {self.mode!r} is unknown; expected one of {MODES}")
+        if self.top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {self.top_k}")
+        if self.max_objects < 1:
+            raise ValueError(f"max_objects must be >= 1, got {self.max_objects}")
+
+
+@dataclass(frozen=True)
+class ObjectDescription:
+    id: int
+    box: Box
+    num_points: int
+    labels: list[Label]
+    caption: Generated | None = None
+
+
+@dataclass
+class Describer:
+    """Stateful only in its tracker (object ids) and the latest objects' encoder tokens."""
+
+    pipeline: Pipeline
+    settings: DescribeSettings = field(default_factory=DescribeSettings)
+    _tracks: dict[int, npt.NDArray[np.float64]] = field(default_factory=dict)
+    _next_id: int = 1
+    latest_tokens: dict[int, npt.NDArray[np.float32]] = field(default_factory=dict)
+    # Seconds spent per stage on the latest cloud: segment, encode (with labels), caption.
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def segment(self, xyz: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float32]]:
+        """The points of each object in the cloud, largest first."""
+        s = self.settings
+        if s.mode == "object":
+            cropped = crop_box(xyz, s.scene.crop_min, s.scene.crop_max)
+            return [cropped] if len(cropped) else []
+        return segment_scene(xyz, s.scene)[: s.max_objects]
+
+    def describe(
+        self, xyz: npt.NDArray[np.float32], caption: bool = False
+    ) -> list[ObjectDescription]:
+        """Labels (and captions when asked) of every object in one cloud."""
+        start = time.perf_counter()
+        objects = self.segment(xyz)
+        self.timings = {"segment": time.perf_counter() - start}
+        if not objects:
+            self.latest_tokens = {}
+            return []
+        boxes = [upright_box(points) for points in objects]
+        ids = self._assign_ids(boxes)
+        start = time.perf_counter()
+        encoded = self.pipeline.encode(objects, metric=self.settings.metric)
+        labels = self.pipeline.labels_from_embeddings(encoded.embeddings, self.settings.top_k)
+        self.timings["encode"] = time.perf_counter() - start
+        captions: list[Generated | None] = [None] * len(objects)
+        if caption and self.pipeline.can_generate:
+            start = time.perf_counter()
+            captions = list(self.pipeline.caption_from_tokens(encoded.tokens))
+            self.timings["caption"] = time.perf_counter() - start
+        self.latest_tokens = {i: encoded.tokens[k] for k, i in enumerate(ids)}
+        return [
+            ObjectDescription(i, box, len(points), object_labels, object_caption)
+            for i, box, points, object_labels, object_caption in zip(
+                ids, boxes, objects, labels, captions, strict=True
+            )
+        ]
+
+    def answer(self, question: str, object_id: int = 0) -> Generated:
+        """Answer about an object of the latest described cloud (0: the largest / only one)."""
+        if not self.latest_tokens:
+            raise ValueError("no cloud has been described yet; nothing to answer about")
+        if object_id == 0:
+            object_id = next(iter(self.latest_tokens))
+        if object_id not in self.latest_tokens:
+            raise ValueError(
+                f"object {object_id} is not in the latest cloud; it has objects "
+                f"{sorted(self.latest_tokens)}"
+            )
+        tokens = self.latest_tokens[object_id][None]
+        return self.pipeline.answer_from_tokens(tokens, question)[0]
+
+    def with_settings(self, **changes: object) -> None:
+        self.settings = replace(self.settings, **changes)  # type: ignore[arg-type]
+
+    def _assign_ids(self, boxes: list[Box]) -> list[int]:
+        if self.settings.mode == "object":
+            self._tracks = {1: boxes[0].centre}
+            return [1]
+        # Greedy nearest matching, closest pairs first: enough for objects that barely move
+        # between sweeps, and never gives one id to two objects.
+        previous = list(self._tracks.items())
+        pairs = sorted(
+            (float(np.linalg.norm(box.centre - centre)), b, i)
+            for b, box in enumerate(boxes)
+            for i, centre in previous
+        )
+        assigned: dict[int, int] = {}
+        used: set[int] = set()
+        for distance, b, i in pairs:
+            if distance > self.settings.track_distance:
+                break
+            if b not in assigned and i not in used:
+                assigned[b] = i
+                used.add(i)
+        ids = []
+        for b in range(len(boxes)):
+            if b not in assigned:
+                assigned[b] = self._next_id
+                self._next_id += 1
+            ids.append(assigned[b])
+        self._tracks = {i: boxes[b].centre for b, i in enumerate(ids)}
+        return ids

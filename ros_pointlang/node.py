@@ -1,0 +1,588 @@
+"""The `pointlang` node: PointCloud2 in; labels, captions, objects, markers and answers out.
+
+Subscribes `points` (SensorData QoS, keep-last 1). Publishes `~/labels` (object mode),
+`~/caption`, `~/objects`, `~/markers` and `/diagnostics`; serves `~/ask`. Every output
+carries the input cloud's header. Inference runs on a worker thread that always takes the
+newest cloud: a cloud that arrives while another waits replaces it and counts as a stale drop,
+so the node never falls behind the sensor. Bad clouds are logged, counted and dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import rclpy
+from builtin_interfaces.msg import Duration
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Point, Pose, Quaternion, Vector3
+from rcl_interfaces.msg import (
+    FloatingPointRange,
+    IntegerRange,
+    ParameterDescriptor,
+    SetParametersResult,
+)
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.exceptions import ParameterUninitializedException
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import PointCloud2
+from std_msgs.msg import ColorRGBA, Header
+from visualization_msgs.msg import Marker, MarkerArray
+
+from ros_pointlang.backends import BACKENDS, BackendOptions
+from ros_pointlang.bundle import BundleError
+from ros_pointlang.cloud import xyz_from_cloud
+from ros_pointlang.describe import MODES, Describer, DescribeSettings, ObjectDescription
+from ros_pointlang.msg import (
+    CloudCaption,
+    CloudLabels,
+    DescribedObject,
+    DescribedObjectArray,
+    LabelScore,
+)
+from ros_pointlang.pipeline import Pipeline
+from ros_pointlang.preprocess import SceneConfig
+from ros_pointlang.srv import AskCloud
+
+RELIABILITY = {"best_effort": ReliabilityPolicy.BEST_EFFORT, "reliable": ReliabilityPolicy.RELIABLE}
+# Parameters the operator may change while the node runs; the rest are read at start-up.
+RUNTIME_PARAMETERS = {"labels", "top_k", "unknown_threshold", "caption_period"}
+
+
+def _float_range(low: float, high: float) -> list[FloatingPointRange]:
+    return [FloatingPointRange(from_value=float(low), to_value=float(high), step=0.0)]
+
+
+def _int_range(low: int, high: int) -> list[IntegerRange]:
+    return [IntegerRange(from_value=low, to_value=high, step=1)]
+
+
+class PointLangNode(Node):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("pointlang", **kwargs)
+        self._declare_startup_parameters()
+        p = self._value
+        options = BackendOptions(
+            name=p("backend"), threads=p("threads"), fallback=p("backend_fallback")
+        )
+        self.pipeline = Pipeline.from_bundle(p("bundle") or None, backend=options)
+        self._declare_runtime_parameters()
+        if p("labels"):
+            self.pipeline.set_vocabulary(p("labels"))
+        self.pipeline.unknown_threshold = p("unknown_threshold")
+        self.describer = Describer(self.pipeline, self._describe_settings())
+
+        self._lock = threading.Lock()  # guards the pending cloud and the counters
+        self._pipeline_lock = threading.Lock()  # one inference at a time (worker, service)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._pending: PointCloud2 | None = None
+        self._latest_header: Header | None = None
+        self._latest_xyz: np.ndarray | None = None
+        self._latest_described = False
+        self._last_caption_ns: int | None = None
+        self.counts: Counter[str] = Counter()
+        self._latency: dict[str, deque[float]] = {}
+        self._last_diag = (self.get_clock().now(), Counter[str]())
+
+        out_qos = QoSProfile(
+            depth=p("output_depth"), reliability=RELIABILITY[p("output_reliability")]
+        )
+        in_qos = QoSProfile(
+            depth=1,
+            reliability=RELIABILITY[p("input_reliability")],
+            durability=qos_profile_sensor_data.durability,
+        )
+        self.labels_pub = self.create_publisher(CloudLabels, "~/labels", out_qos)
+        self.caption_pub = self.create_publisher(CloudCaption, "~/caption", out_qos)
+        self.objects_pub = self.create_publisher(DescribedObjectArray, "~/objects", out_qos)
+        self.markers_pub = self.create_publisher(MarkerArray, "~/markers", out_qos)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_subscription(
+            PointCloud2,
+            "points",
+            self._on_cloud,
+            in_qos,
+            callback_group=MutuallyExclusiveCallbackGroup(),
+        )
+        self.create_service(
+            AskCloud, "~/ask", self._on_ask, callback_group=ReentrantCallbackGroup()
+        )
+        self.create_timer(p("diagnostics_period"), self._publish_diagnostics)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._worker = threading.Thread(target=self._work, name="pointlang-inference", daemon=True)
+        self._worker.start()
+        self.get_logger().info(
+            f"pointlang ready: bundle {self.pipeline.bundle.path}, backend {options.name}, "
+            f"mode {p('mode')}, {len(self.pipeline.vocabulary)} labels, "
+            f"captions {'on' if self.pipeline.can_generate else 'off (bundle has none)'}"
+        )
+
+    # -- parameters -------------------------------------------------------------------------
+
+    def _value(self, name: str) -> Any:
+        return self.get_parameter(name).value
+
+    def _declare(self, name: str, default: Any, description: str, **extra: Any) -> None:
+        self.declare_parameter(name, default, ParameterDescriptor(description=description, **extra))
+
+    def _declare_startup_parameters(self) -> None:
+        d = self._declare
+        d("bundle", "", "model bundle folder; empty = the shipped default model", read_only=True)
+        d("backend", "onnxruntime", f"inference backend, one of {BACKENDS}", read_only=True)
+        d(
+            "backend_fallback",
+            False,
+            "run on the CPU if the GPU backend is unavailable",
+            read_only=True,
+        )
+        d(
+            "threads",
+            0,
+            "inference threads; 0 = automatic",
+            read_only=True,
+            integer_range=_int_range(0, 64),
+        )
+        d(
+            "mode",
+            "object",
+            f"one of {MODES}: the cloud is one object, or a scene of several",
+            read_only=True,
+        )
+        d(
+            "metric",
+            True,
+            "clouds are in metres (false: arbitrary units, size unknown)",
+            read_only=True,
+        )
+        d(
+            "crop_min",
+            [-20.0, -20.0, -3.0],
+            "crop box lower corner (x, y, z) in metres",
+            read_only=True,
+        )
+        d(
+            "crop_max",
+            [20.0, 20.0, 3.0],
+            "crop box upper corner (x, y, z) in metres",
+            read_only=True,
+        )
+        d(
+            "voxel_size",
+            0.03,
+            "scene mode: voxel grid size in metres; 0 keeps every point",
+            read_only=True,
+            floating_point_range=_float_range(0.0, 1.0),
+        )
+        d(
+            "ground_threshold",
+            0.05,
+            "scene mode: distance from the ground plane in metres",
+            read_only=True,
+            floating_point_range=_float_range(0.0, 1.0),
+        )
+        d(
+            "cluster_tolerance",
+            0.12,
+            "scene mode: gap in metres that separates two objects",
+            read_only=True,
+            floating_point_range=_float_range(0.01, 2.0),
+        )
+        d(
+            "min_cluster_points",
+            30,
+            "scene mode: fewer points are noise, not an object",
+            read_only=True,
+            integer_range=_int_range(1, 1_000_000),
+        )
+        d(
+            "max_object_size",
+            4.0,
+            "scene mode: larger clusters (walls) are not objects",
+            read_only=True,
+            floating_point_range=_float_range(0.1, 100.0),
+        )
+        d(
+            "max_objects",
+            32,
+            "scene mode: describe at most this many (largest) objects",
+            read_only=True,
+            integer_range=_int_range(1, 256),
+        )
+        d(
+            "max_points",
+            2_000_000,
+            "clouds with more points are dropped (counted)",
+            read_only=True,
+            integer_range=_int_range(1, 100_000_000),
+        )
+        d("frame_id", "", "frame for the outputs; empty = the input cloud's frame", read_only=True)
+        d(
+            "input_reliability",
+            "best_effort",
+            "QoS reliability of `points`: best_effort (sensor drivers) or reliable",
+            read_only=True,
+        )
+        d(
+            "output_reliability",
+            "reliable",
+            "QoS reliability of outputs; RViz subscribes reliable by default, so keep reliable",
+            read_only=True,
+        )
+        d(
+            "output_depth",
+            10,
+            "QoS history depth of outputs",
+            read_only=True,
+            integer_range=_int_range(1, 1000),
+        )
+        d("lazy", True, "skip inference while nobody subscribes to an output", read_only=True)
+        d(
+            "diagnostics_period",
+            1.0,
+            "seconds between /diagnostics reports",
+            read_only=True,
+            floating_point_range=_float_range(0.1, 60.0),
+        )
+        for name in ("mode", "backend", "input_reliability", "output_reliability"):
+            allowed = {"mode": MODES, "backend": BACKENDS}.get(name, tuple(RELIABILITY))
+            if self._value(name) not in allowed:
+                raise ValueError(
+                    f"parameter {name}={self._value(name)!r}; expected one of {allowed}"
+                )
+        for name in ("crop_min", "crop_max"):
+            if len(self._value(name)) != 3:
+                raise ValueError(f"parameter {name} must have 3 values (x, y, z)")
+
+    def _declare_runtime_parameters(self) -> None:
+        d = self._declare
+        d(
+            "labels",
+            Parameter.Type.STRING_ARRAY,
+            "label vocabulary; empty = the bundle's default; new words work without retraining",
+        )
+        try:
+            self.get_parameter("labels")
+        except ParameterUninitializedException:  # not in the params file: the bundle's own
+            self.set_parameters([Parameter("labels", Parameter.Type.STRING_ARRAY, [])])
+        d("top_k", 5, "labels per object", integer_range=_int_range(1, 20))
+        d(
+            "unknown_threshold",
+            self.pipeline.unknown_threshold,
+            "cosine similarity below which the first label is 'unknown' (the bundle's calibrated "
+            "value by default)",
+            floating_point_range=_float_range(-1.0, 1.0),
+        )
+        d(
+            "caption_period",
+            1.0,
+            "seconds between captions (they cost more than labels); 0 = every cloud, -1 = never",
+            floating_point_range=_float_range(-1.0, 3600.0),
+        )
+
+    def _describe_settings(self) -> DescribeSettings:
+        p = self._value
+        scene = SceneConfig(
+            crop_min=tuple(p("crop_min")),
+            crop_max=tuple(p("crop_max")),
+            voxel_size=p("voxel_size"),
+            ground_threshold=p("ground_threshold"),
+            cluster_tolerance=p("cluster_tolerance"),
+            min_cluster_points=p("min_cluster_points"),
+            max_object_size=p("max_object_size"),
+        )
+        return DescribeSettings(
+            mode=p("mode"),
+            top_k=p("top_k"),
+            scene=scene,
+            max_objects=p("max_objects"),
+            metric=p("metric"),
+        )
+
+    def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+        for parameter in parameters:
+            if parameter.name == "labels":
+                try:
+                    with self._pipeline_lock:
+                        if parameter.value:
+                            self.pipeline.set_vocabulary(list(parameter.value))
+                        else:
+                            labels, _ = self.pipeline.bundle.label_embeddings()
+                            self.pipeline.set_vocabulary(labels)
+                except ValueError as error:
+                    return SetParametersResult(successful=False, reason=str(error))
+                self.get_logger().info(f"labels now {self.pipeline.vocabulary}")
+            elif parameter.name == "top_k":
+                self.describer.settings = replace(self.describer.settings, top_k=parameter.value)
+            elif parameter.name == "unknown_threshold":
+                self.pipeline.unknown_threshold = float(parameter.value)
+        return SetParametersResult(successful=True)
+
+    # -- input ------------------------------------------------------------------------------
+
+    def _on_cloud(self, cloud: PointCloud2) -> None:
+        with self._lock:
+            self.counts["received"] += 1
+            if cloud.width * cloud.height > self._value("max_points"):
+                self._drop(
+                    "too_large",
+                    f"cloud of {cloud.width * cloud.height} points exceeds "
+                    f"max_points {self._value('max_points')}",
+                )
+                return
+            if self._pending is not None:
+                self.counts["dropped_stale"] += 1
+            self._pending = cloud
+        self._wake.set()
+
+    def _drop(self, reason: str, detail: str) -> None:
+        self.counts[f"dropped_{reason}"] += 1
+        self.get_logger().warning(
+            f"dropped a cloud ({reason}): {detail}", throttle_duration_sec=5.0
+        )
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            if not self._wake.wait(timeout=0.2):
+                continue
+            with self._lock:
+                cloud, self._pending = self._pending, None
+                self._wake.clear()
+            if cloud is None:
+                continue
+            try:
+                self._process(cloud)
+            except Exception as error:  # a bug must not kill the node: log it, count it
+                with self._lock:
+                    self._drop("error", f"{type(error).__name__}: {error}")
+
+    def _process(self, cloud: PointCloud2) -> None:
+        start = time.perf_counter()
+        try:
+            xyz = xyz_from_cloud(cloud)
+        except ValueError as error:
+            with self._lock:
+                self._drop("malformed", str(error))
+            return
+        decode_s = time.perf_counter() - start
+        header = Header(
+            stamp=cloud.header.stamp, frame_id=self._value("frame_id") or cloud.header.frame_id
+        )
+        if not header.frame_id:
+            with self._lock:
+                self._drop("no_frame", "the cloud has no frame_id and parameter frame_id is empty")
+            return
+        if len(xyz) == 0:
+            with self._lock:
+                self._drop("empty", "no valid point (all NaN, Inf or zero returns)")
+            self._publish(header, [])
+            return
+        with self._pipeline_lock:
+            self._latest_header, self._latest_xyz, self._latest_described = header, xyz, False
+        if self._value("lazy") and not self._has_subscribers():
+            with self._lock:
+                self.counts["skipped_no_subscribers"] += 1
+            return
+        now = self.get_clock().now().nanoseconds
+        period = self._value("caption_period")
+        caption = period >= 0 and (
+            self._last_caption_ns is None or now - self._last_caption_ns >= period * 1e9
+        )
+        with self._pipeline_lock:
+            objects = self.describer.describe(xyz, caption=caption)
+            self._latest_described = True
+            timings = dict(self.describer.timings, decode=decode_s)
+        if caption and self.pipeline.can_generate:
+            self._last_caption_ns = now
+        self._publish(header, objects)
+        with self._lock:
+            self.counts["processed"] += 1
+            timings["total"] = time.perf_counter() - start
+            for stage, seconds in timings.items():
+                self._latency.setdefault(stage, deque(maxlen=200)).append(seconds * 1e3)
+
+    def _has_subscribers(self) -> bool:
+        publishers = (self.labels_pub, self.caption_pub, self.objects_pub, self.markers_pub)
+        return any(p.get_subscription_count() > 0 for p in publishers)
+
+    # -- output -----------------------------------------------------------------------------
+
+    def _publish(self, header: Header, objects: list[ObjectDescription]) -> None:
+        described = DescribedObjectArray(header=header)
+        for obj in objects:
+            described.objects.append(
+                DescribedObject(
+                    id=obj.id,
+                    pose=_pose(obj.box.centre, obj.box.yaw),
+                    size=Vector3(
+                        x=float(obj.box.size[0]), y=float(obj.box.size[1]), z=float(obj.box.size[2])
+                    ),
+                    num_points=obj.num_points,
+                    labels=_label_scores(obj),
+                    caption=obj.caption.text if obj.caption else "",
+                )
+            )
+        self.objects_pub.publish(described)
+        self.markers_pub.publish(_markers(header, objects))
+        if self._value("mode") == "object" and objects:
+            self.labels_pub.publish(CloudLabels(header=header, labels=_label_scores(objects[0])))
+        if objects and objects[0].caption is not None:
+            first = objects[0].caption
+            self.caption_pub.publish(
+                CloudCaption(header=header, caption=first.text, confidence=first.confidence)
+            )
+
+    # -- service ----------------------------------------------------------------------------
+
+    def _on_ask(self, request: Any, response: Any) -> Any:
+        start = time.perf_counter()
+        response.success = False
+        if not request.question.strip():
+            response.message = "the question is empty"
+            return response
+        if not self.pipeline.can_generate:
+            response.message = "the loaded model bundle has no question answering stage"
+            return response
+        with self._pipeline_lock:
+            if self._latest_xyz is None or self._latest_header is None:
+                response.message = "no cloud has arrived yet"
+                return response
+            if not self._latest_described:  # lazy mode skipped it: describe it now
+                self.describer.describe(self._latest_xyz)
+                self._latest_described = True
+            response.cloud_stamp = self._latest_header.stamp
+            try:
+                answer = self.describer.answer(request.question, int(request.object_id))
+            except ValueError as error:
+                response.message = str(error)
+                return response
+        response.success, response.answer = True, answer.text
+        response.confidence = float(answer.confidence)
+        with self._lock:
+            self.counts["questions"] += 1
+            self._latency.setdefault("answer", deque(maxlen=200)).append(
+                (time.perf_counter() - start) * 1e3
+            )
+        return response
+
+    # -- diagnostics ------------------------------------------------------------------------
+
+    def _publish_diagnostics(self) -> None:
+        now = self.get_clock().now()
+        with self._lock:
+            counts = Counter(self.counts)
+            latency = {k: list(v) for k, v in self._latency.items()}
+        since, before = self._last_diag
+        self._last_diag = (now, counts)
+        elapsed = max((now - since).nanoseconds / 1e9, 1e-9)
+        dropped_now = sum(v for k, v in counts.items() if k.startswith("dropped_")) - sum(
+            v for k, v in before.items() if k.startswith("dropped_")
+        )
+        values = {
+            "input_rate_hz": (counts["received"] - before["received"]) / elapsed,
+            "processed_rate_hz": (counts["processed"] - before["processed"]) / elapsed,
+        }
+        status = DiagnosticStatus(
+            name="pointlang: inference",
+            hardware_id=self.pipeline.bundle.name,
+            level=DiagnosticStatus.WARN if dropped_now else DiagnosticStatus.OK,
+            message=f"{dropped_now} clouds dropped in the last period" if dropped_now else "ok",
+        )
+        items = [f"{k}={v:.2f}" for k, v in values.items()]
+        items += [f"{k}={v}" for k, v in sorted(counts.items())]
+        for stage, samples in sorted(latency.items()):
+            items.append(f"latency_{stage}_ms_p50={np.percentile(samples, 50):.2f}")
+            items.append(f"latency_{stage}_ms_p95={np.percentile(samples, 95):.2f}")
+        status.values = [KeyValue(key=k, value=v) for k, v in (i.split("=", 1) for i in items)]
+        self.diagnostics_pub.publish(
+            DiagnosticArray(header=Header(stamp=now.to_msg()), status=[status])
+        )
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._worker.join(timeout=5.0)
+
+
+def _pose(centre: np.ndarray, yaw: float) -> Pose:
+    return Pose(
+        position=Point(x=float(centre[0]), y=float(centre[1]), z=float(centre[2])),
+        orientation=Quaternion(z=math.sin(yaw / 2), w=math.cos(yaw / 2)),
+    )
+
+
+def _label_scores(obj: ObjectDescription) -> list[Any]:
+    return [LabelScore(label=label.label, score=float(label.score)) for label in obj.labels]
+
+
+def _markers(header: Header, objects: list[ObjectDescription]) -> MarkerArray:
+    """A box and a text per object; DELETEALL first, so objects that went away disappear."""
+    markers = [Marker(header=header, action=Marker.DELETEALL)]
+    lifetime = Duration(sec=0)
+    for obj in objects:
+        best = obj.labels[0] if obj.labels else None
+        box = Marker(
+            header=header,
+            ns="pointlang/boxes",
+            id=obj.id,
+            type=Marker.CUBE,
+            action=Marker.ADD,
+            pose=_pose(obj.box.centre, obj.box.yaw),
+            lifetime=lifetime,
+        )
+        box.scale = Vector3(
+            x=max(float(obj.box.size[0]), 0.01),
+            y=max(float(obj.box.size[1]), 0.01),
+            z=max(float(obj.box.size[2]), 0.01),
+        )
+        box.color = ColorRGBA(r=0.1, g=0.8, b=0.3, a=0.35)
+        text = Marker(
+            header=header,
+            ns="pointlang/labels",
+            id=obj.id,
+            type=Marker.TEXT_VIEW_FACING,
+            action=Marker.ADD,
+            lifetime=lifetime,
+        )
+        text.pose = _pose(obj.box.centre + np.array([0.0, 0.0, obj.box.size[2] / 2 + 0.15]), 0.0)
+        text.scale.z = 0.15
+        text.color = ColorRGBA(r=1.0, g=1.0, b=1.0, a=1.0)
+        text.text = f"{obj.id}: {best.label} {best.score:.2f}" if best else str(obj.id)
+        if obj.caption is not None:
+            text.text += f"\n{obj.caption.text}"
+        markers += [box, text]
+    return MarkerArray(markers=markers)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the node until Ctrl-C. A bundle or parameter that cannot work is one fatal line."""
+    rclpy.init(args=argv)
+    try:
+        node = PointLangNode()
+    except (BundleError, ValueError) as error:
+        rclpy.logging.get_logger("pointlang").fatal(f"pointlang cannot start: {error}")
+        rclpy.try_shutdown()
+        return 1
+    executor = MultiThreadedExecutor(num_threads=3)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.shutdown()
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
