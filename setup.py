@@ -6,12 +6,15 @@ generates them (README.md).
 
 from setuptools import find_packages, setup
 
-# CMakeLists.txt installs the runtime ones (ros_pointlang.*) for `ros2 run` too; training
-# and export tools are for the venv (tests/test_package.py checks the two lists agree).
+# CMakeLists.txt installs the same list for `ros2 run` (tests/test_package.py checks it).
 CONSOLE_SCRIPTS = [
+    "pointlang-node=ros_pointlang.node:main",
+    "pointlang-ask=ros_pointlang.ask:main",
     "pointlang-bench=ros_pointlang.bench:main",
     "pointlang-data=training.data.cli:main",
     "pointlang-export=export.cli:main",
+    "pointlang-train=training.train:main",
+    "pointlang-eval=training.evaluate:main",
 ]
 
 setup(
