@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.service} did not answer within {args.timeout} s", file=sys.stderr)
             return 2
         response = future.result()
+        if response is None:
+            print(f"{args.service} failed to answer", file=sys.stderr)
+            return 2
         if not response.success:
             print(f"no answer: {response.message}", file=sys.stderr)
             return 1

@@ -202,6 +202,13 @@ def test_ask_answers_or_says_why_not(tiny_bundle, ros):
         assert spin_until(listener.node, future.done)
         response = future.result()
         assert not response.success and "no question answering" in response.message
+        shell = subprocess.run(
+            [sys.executable, "-m", "ros_pointlang.ask", "what is it?", "--object", "1"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert shell.returncode == 1 and "no question answering" in shell.stderr
 
 
 def test_without_subscribers_inference_is_skipped(tiny_bundle, ros):
