@@ -119,6 +119,8 @@ class OrtSession:
         so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
         so.log_severity_level = 3  # errors only: ORT's warnings are not for robot operators
+        # Idle ORT threads spin by default, burning cores the rest of the robot needs.
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = ort.InferenceSession(str(path), so, providers=providers)
         except Exception as error:  # ORT raises several pybind types for an unreadable model

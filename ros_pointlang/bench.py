@@ -193,9 +193,22 @@ def main(argv: list[str] | None = None) -> int:
     p_cloud.add_argument(
         "--ouster-bag", type=Path, default=OUSTER_BAG, help="the real Ouster OS1-64 rosbag2"
     )
+    p_runtime = sub.add_parser("runtime", help="pipeline latency per stage, ORT vs torch")
+    p_runtime.add_argument("--bundle", type=Path, help="model bundle (default: the shipped one)")
+    p_runtime.add_argument("--repeat", type=int, default=30, help="timed runs per stage")
+    p_runtime.add_argument("--threads", type=int, default=2, help="inference threads (0 = auto)")
+    p_runtime.add_argument("--checkpoint", type=Path, help="encoder checkpoint for torch eager")
+    p_runtime.add_argument("--json", type=Path, metavar="OUT", help="also write figures as JSON")
     args = parser.parse_args(argv)
 
-    if args.command == "cloud":
+    if args.command == "runtime":
+        from ros_pointlang.bench_runtime import bench_runtime, print_runtime
+
+        figures = bench_runtime(args.bundle, args.repeat, args.threads, args.checkpoint)
+        print_runtime(figures)
+        if args.json is not None:
+            args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    elif args.command == "cloud":
         rows = bench_cloud(args.points, args.repeat, args.ouster_bag)
         _print_rows(rows)
         if args.json is not None:

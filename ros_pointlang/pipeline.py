@@ -143,10 +143,15 @@ class Pipeline:
         if len(clouds) == 0:
             raise ValueError("no clouds to encode; expected at least one")
         prepared = [prepare_object(_as_points(c), self.num_points) for c in clouds]
+        points = np.stack([p.points for p in prepared])
+        return self.encode_prepared(points, np.stack([p.size for p in prepared]), metric)
+
+    def encode_prepared(self, points: FloatArray, size: FloatArray, metric: bool) -> Encoded:
+        """Run the encoder on clouds already prepared (B, N, 3) with their sizes (B, 3)."""
         feeds = {
-            "points": np.stack([p.points for p in prepared]),
-            "size": np.stack([p.size for p in prepared]),
-            "size_known": np.full(len(prepared), bool(metric)),
+            "points": np.ascontiguousarray(points, np.float32),
+            "size": np.ascontiguousarray(size, np.float32),
+            "size_known": np.full(len(points), bool(metric)),
         }
         embeddings, tokens = self._encoder.run(["embedding", "tokens"], feeds)
         return Encoded(np.asarray(embeddings, np.float32), np.asarray(tokens, np.float32))

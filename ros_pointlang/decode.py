@@ -1,0 +1,308 @@
+"""Text from point tokens with the exported bridge + decoder: greedy and beam search, no torch.
+
+    gen = Generator(bridge_session, decoder_session, eos_id=tok.token_to_id("<eos>"))
+    prefix = gen.prefix(point_tokens, size, size_known)  # encoder tokens + box size in metres
+    texts = generate_text(gen, tokenizer, prefix, "describe:")  # [(text, confidence)]
+
+`bridge` and `decoder` are anything with onnxruntime's `.run(output_names, feeds)` (an
+`onnxruntime.InferenceSession`, or a TensorRT wrapper with the same call). The decoder's
+key/value cache is passed explicitly: the first call feeds the bridge prefix, the prompt and a
+zero-length cache; each later call feeds one token per row and the cache it got back (see
+export/decoder.py for the exact names and shapes). Confidence is the mean probability of the
+generated tokens (and of the end token, when one was produced).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# Must match training/tokenizer.py (tests check): ids come from the tokenizer by these names.
+PAD, BOS, EOS, SEP = "<pad>", "<bos>", "<eos>", "<sep>"
+DESCRIBE = "describe:"
+
+
+@dataclass
+class Generated:
+    tokens: list[int]  # without the end token
+    logprob: float  # sum of log-probabilities of the tokens (and the end token, if produced)
+    confidence: float  # mean probability of those tokens
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+
+
+def _banned_ngram_tokens(tokens: Sequence[int], n: int) -> set[int]:
+    """Tokens that would repeat an n-gram already in tokens (fairseq's no_repeat_ngram_size)."""
+    if n <= 0 or len(tokens) < n:
+        return set()
+    tail = tuple(tokens[len(tokens) - n + 1 :])
+    return {
+        tokens[i + n - 1]
+        for i in range(len(tokens) - n + 1)
+        if tuple(tokens[i : i + n - 1]) == tail
+    }
+
+
+class Generator:
+    """Greedy and beam decoding over a bridge and a decoder with an explicit key/value cache."""
+
+    def __init__(
+        self,
+        bridge: object,
+        decoder: object,
+        eos_id: int,
+        pad_id: int = 0,
+        max_positions: int = 128,
+        cache_shape: tuple[int, int, int] | None = None,
+    ):
+        self.bridge, self.decoder = bridge, decoder
+        self.eos_id, self.pad_id, self.max_positions = eos_id, pad_id, max_positions
+        if cache_shape is None:
+            # (L, B, H, T_past, hd): layers, heads and head size are fixed axes of the graph.
+            shape = next(i.shape for i in decoder.get_inputs() if i.name == "past_keys")
+            cache_shape = (int(shape[0]), int(shape[2]), int(shape[4]))
+        self.layers, self.heads, self.head_dim = cache_shape
+
+    def prefix(
+        self, point_tokens: np.ndarray, size: np.ndarray, size_known: np.ndarray
+    ) -> np.ndarray:
+        """Bridge prefix (B, Q + 1, D) of point tokens (B, G + 1, D_enc), the encoder's second
+        output, and the box size (B, 3) in metres with size_known (B,) bool (False: CAD units).
+        """
+        feeds = {
+            "point_tokens": np.asarray(point_tokens, np.float32),
+            "size": np.asarray(size, np.float32),
+            "size_known": np.asarray(size_known, bool),
+        }
+        return self.bridge.run(["prefix"], feeds)[0]
+
+    def _step(
+        self,
+        ids: np.ndarray,
+        prefix: np.ndarray,
+        keys: np.ndarray,
+        values: np.ndarray,
+        mask: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        feeds = {
+            "input_ids": ids.astype(np.int64),
+            "prefix": prefix.astype(np.float32),
+            "past_keys": keys,
+            "past_values": values,
+            "attention_mask": mask.astype(np.int64),
+        }
+        logits, keys, values = self.decoder.run(["logits", "present_keys", "present_values"], feeds)
+        return logits[:, -1].astype(np.float64), keys, values  # (B, V)
+
+    def _first(
+        self, prefix: np.ndarray, prompts: Sequence[Sequence[int]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Run prefix + left-padded prompts; returns last logits, cache and attention mask."""
+        batch, num_queries = prefix.shape[:2]
+        if len(prompts) != batch:
+            raise ValueError(f"got {len(prompts)} prompts for {batch} clouds; expected one each")
+        width = max(len(p) for p in prompts)
+        if width == 0:
+            raise ValueError("every prompt needs at least one token (the <bos> token)")
+        ids = np.full((batch, width), self.pad_id, np.int64)
+        mask = np.zeros((batch, num_queries + width), np.int64)
+        mask[:, :num_queries] = 1
+        for i, p in enumerate(prompts):
+            ids[i, width - len(p) :] = p
+            mask[i, num_queries + width - len(p) :] = 1
+        empty = np.zeros((self.layers, batch, self.heads, 0, self.head_dim), np.float32)
+        logits, keys, values = self._step(ids, prefix, empty, empty, mask)
+        return logits, keys, values, mask
+
+    def _budget(self, used: int, max_new_tokens: int) -> int:
+        # Learned positions end at max_positions: never step past the last one.
+        return max(0, min(max_new_tokens, self.max_positions - used))
+
+    def _adjust(
+        self,
+        logits: np.ndarray,
+        generated: list[int],
+        repetition_penalty: float,
+        no_repeat_ngram: int,
+        step: int,
+        min_new_tokens: int,
+    ) -> np.ndarray:
+        """Repetition control (CTRL's penalty on generated tokens, n-gram bans), min length."""
+        logits = logits.copy()
+        if repetition_penalty != 1.0 and generated:
+            seen = np.unique(generated)
+            logits[seen] = np.where(
+                logits[seen] > 0,
+                logits[seen] / repetition_penalty,
+                logits[seen] * repetition_penalty,
+            )
+        for token in _banned_ngram_tokens(generated, no_repeat_ngram):
+            logits[token] = -np.inf
+        if step < min_new_tokens:
+            logits[self.eos_id] = -np.inf
+        return logits
+
+    def greedy(
+        self,
+        prefix: np.ndarray,
+        prompts: Sequence[Sequence[int]],
+        max_new_tokens: int = 48,
+        repetition_penalty: float = 1.0,
+        no_repeat_ngram: int = 0,
+        min_new_tokens: int = 0,
+    ) -> list[Generated]:
+        """One continuation per cloud (prefix (B, Q + 1, D) from `prefix`, one prompt each)."""
+        logits, keys, values, mask = self._first(prefix, prompts)
+        batch = len(prompts)
+        out: list[list[int]] = [[] for _ in range(batch)]
+        logps: list[list[float]] = [[] for _ in range(batch)]
+        done = np.zeros(batch, bool)
+        for step in range(self._budget(mask.shape[1], max_new_tokens)):
+            nxt = np.full(batch, self.eos_id, np.int64)
+            for i in np.flatnonzero(~done):
+                adjusted = self._adjust(
+                    logits[i], out[i], repetition_penalty, no_repeat_ngram, step, min_new_tokens
+                )
+                token = int(adjusted.argmax())
+                logps[i].append(float(_log_softmax(logits[i])[token]))
+                nxt[i] = token
+                if token == self.eos_id:
+                    done[i] = True
+                else:
+                    out[i].append(token)
+            if done.all():
+                break
+            mask = np.concatenate([mask, np.ones((batch, 1), np.int64)], 1)
+            none = np.zeros((batch, 0, self.heads * self.head_dim), np.float32)
+            logits, keys, values = self._step(nxt[:, None], none, keys, values, mask)
+        return [_result(t, lp) for t, lp in zip(out, logps, strict=True)]
+
+    def beam(
+        self,
+        prefix: np.ndarray,
+        prompts: Sequence[Sequence[int]],
+        beam_size: int = 4,
+        max_new_tokens: int = 48,
+        length_penalty: float = 1.0,
+        repetition_penalty: float = 1.0,
+        no_repeat_ngram: int = 0,
+        min_new_tokens: int = 0,
+    ) -> list[Generated]:
+        """Beam search per cloud; hypotheses rank by sum log-prob / length**length_penalty."""
+        if beam_size < 1:
+            raise ValueError(f"beam_size {beam_size} must be at least 1")
+        return [
+            self._beam_one(
+                prefix[i : i + 1],
+                prompts[i],
+                beam_size,
+                max_new_tokens,
+                length_penalty,
+                repetition_penalty,
+                no_repeat_ngram,
+                min_new_tokens,
+            )
+            for i in range(len(prompts))
+        ]
+
+    def _beam_one(
+        self,
+        prefix: np.ndarray,
+        prompt: Sequence[int],
+        k: int,
+        max_new_tokens: int,
+        length_penalty: float,
+        repetition_penalty: float,
+        no_repeat_ngram: int,
+        min_new_tokens: int,
+    ) -> Generated:
+        logits, keys, values, mask = self._first(prefix, [prompt])
+        # A hypothesis: (tokens, the model's token log-probs, its score after repetition control).
+        beams: list[tuple[list[int], list[float], float]] = [([], [], 0.0)]
+        finished: list[tuple[float, list[int], list[float]]] = []
+
+        def rank(score: float, length: int) -> float:
+            return score / max(1, length) ** length_penalty
+
+        for step in range(self._budget(mask.shape[1], max_new_tokens)):
+            candidates = []
+            for b, (tokens, _, total) in enumerate(beams):
+                raw = _log_softmax(logits[b])
+                adjusted = self._adjust(
+                    logits[b], tokens, repetition_penalty, no_repeat_ngram, step, min_new_tokens
+                )
+                score = _log_softmax(adjusted)  # -inf stays -inf for banned tokens
+                for token in np.argsort(-score)[: 2 * k]:
+                    if np.isfinite(score[token]):
+                        candidates.append((total + score[token], b, int(token), raw[token]))
+            candidates.sort(key=lambda c: -c[0])
+            new_beams, order = [], []
+            for total, b, token, logp in candidates:
+                tokens, logps, _ = beams[b]
+                if token == self.eos_id:
+                    finished.append((rank(total, len(tokens) + 1), tokens, [*logps, logp]))
+                else:
+                    new_beams.append(([*tokens, token], [*logps, logp], total))
+                    order.append(b)
+                if len(new_beams) == k:
+                    break
+            # Done once k hypotheses ended and no live one still ranks above the best of them.
+            best_done = max((f[0] for f in finished), default=-np.inf)
+            best_alive = max((rank(t, len(tk)) for tk, _, t in new_beams), default=-np.inf)
+            if not new_beams or (len(finished) >= k and best_done >= best_alive):
+                beams = []
+                break
+            beams = new_beams
+            idx = np.array(order)
+            keys, values = keys[:, idx], values[:, idx]
+            mask = np.concatenate([mask[idx], np.ones((len(idx), 1), np.int64)], 1)
+            ids = np.array([[tk[-1]] for tk, _, _ in beams], np.int64)
+            none = np.zeros((len(idx), 0, self.heads * self.head_dim), np.float32)
+            logits, keys, values = self._step(ids, none, keys, values, mask)
+        # Hypotheses cut by the length limit compete with the ended ones.
+        finished.extend((rank(t, len(tk)), tk, lp) for tk, lp, t in beams)
+        _, tokens, logps = max(finished, key=lambda f: f[0])
+        return _result(tokens, logps)
+
+
+def _result(tokens: list[int], logps: list[float]) -> Generated:
+    confidence = float(np.mean(np.exp(logps))) if logps else 0.0
+    return Generated(tokens, float(np.sum(logps)), confidence)
+
+
+def generate_text(
+    generator: Generator,
+    tokenizer: object,
+    prefix: np.ndarray,
+    prompt: str | Sequence[str] = DESCRIBE,
+    beam_size: int = 1,
+    **options: object,
+) -> list[tuple[str, float]]:
+    """(text, confidence) per cloud for a prompt ("describe:" or a question), or one prompt each.
+
+    prefix (B, Q + 1, D) comes from `Generator.prefix`; compute it once per cloud and reuse it
+    for the caption and every question.
+
+    tokenizer is a `tokenizers.Tokenizer` (the bundle's tokenizer.json); options go to
+    `Generator.greedy` / `Generator.beam` (max_new_tokens, repetition_penalty, ...).
+    """
+    ids = {name: tokenizer.token_to_id(name) for name in (BOS, SEP)}
+    if None in ids.values():
+        raise ValueError(f"tokenizer lacks {BOS} or {SEP}; expected the bundle's tokenizer.json")
+    texts = [prompt] * len(prefix) if isinstance(prompt, str) else list(prompt)
+    prompts = [
+        [ids[BOS], *tokenizer.encode(t, add_special_tokens=False).ids, ids[SEP]] for t in texts
+    ]
+    if beam_size > 1:
+        results = generator.beam(prefix, prompts, beam_size=beam_size, **options)
+    else:
+        results = generator.greedy(prefix, prompts, **options)
+    return [
+        (tokenizer.decode(r.tokens, skip_special_tokens=True).strip(), r.confidence)
+        for r in results
+    ]
