@@ -22,7 +22,7 @@ pytest: setup
 	exit $$rc
 
 demo: setup
-	$(PY) -m ros_pointlang.demo
+	$(PY) tools/demo.py
 
 bench: setup
 	$(VENV)/bin/pointlang-bench cloud

@@ -211,6 +211,13 @@ class PointLangNode(Node):
             floating_point_range=_float_range(0.1, 100.0),
         )
         d(
+            "min_object_height",
+            0.05,
+            "scene mode: flatter clusters are floor the plane fit missed, not objects",
+            read_only=True,
+            floating_point_range=_float_range(0.0, 10.0),
+        )
+        d(
             "max_objects",
             32,
             "scene mode: describe at most this many (largest) objects",
@@ -298,6 +305,7 @@ class PointLangNode(Node):
             cluster_tolerance=p("cluster_tolerance"),
             min_cluster_points=p("min_cluster_points"),
             max_object_size=p("max_object_size"),
+            min_object_height=p("min_object_height"),
         )
         return DescribeSettings(
             mode=p("mode"),

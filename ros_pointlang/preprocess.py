@@ -56,6 +56,7 @@ class SceneConfig:
     min_cluster_points: int = 30
     max_cluster_points: int = 100_000
     max_object_size: float = 4.0  # metres; larger clusters are walls or structure
+    min_object_height: float = 0.05  # metres; flatter clusters are floor the plane fit missed
 
 
 def crop_box(xyz: FloatArray, lower: npt.ArrayLike, upper: npt.ArrayLike) -> FloatArray:
@@ -234,6 +235,6 @@ def segment_scene(
     ):
         cluster = points[indices]
         extent = cluster.max(axis=0) - cluster.min(axis=0)
-        if float(extent.max()) <= config.max_object_size:
+        if float(extent.max()) <= config.max_object_size and extent[2] >= config.min_object_height:
             objects.append(cluster)
     return objects

@@ -1,15 +1,32 @@
-"""`make demo` replays the real Ouster bag across two processes and decodes every scan."""
+"""`make demo` end to end: scene bag → node process → live replay → question (tools/demo.py)."""
 
 import subprocess
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_demo_receives_and_decodes_every_replayed_scan():
+def test_demo_replays_a_scene_into_the_node_and_prints_what_it_sees(tiny_bundle, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "ros_pointlang.demo", "--loops", "2"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    # The bag holds two scans; 131,072 points each, of which 45,716 and 45,809 are returns.
-    assert "received 4 clouds" in result.stdout
-    assert "45716 returns" in result.stdout and "45809 returns" in result.stdout
+        [
+            sys.executable,
+            str(ROOT / "tools" / "demo.py"),
+            "--bundle",
+            str(tiny_bundle),
+            "--sweeps",
+            "8",
+            "--out",
+            str(tmp_path),
+            "--no-report",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "scene-7.mcap").exists()
+    lines = [line for line in result.stdout.splitlines() if line.startswith("t=")]
+    assert len(lines) >= 3 and all("objects:" in line for line in lines)
+    assert "the node described" in result.stdout
+    assert "ask: 'what is this object?'" in result.stdout

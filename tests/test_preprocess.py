@@ -119,7 +119,9 @@ def test_prepare_object_rejects_empty_and_non_finite_clouds():
 
 
 def test_segment_scene_finds_each_object_on_the_floor():
+    flat_patch = floor(extent=0.5, n=400) + np.array([2.0, 2.0, 0.2], np.float32)  # a mat
     objects = [
+        flat_patch,
         box_surface((0.5, 0.5, 0.9), centre=(1, 1, 0.45)),
         box_surface((1.2, 0.6, 0.75), centre=(-1.5, 0.5, 0.375)),
         box_surface((0.3, 0.3, 0.4), centre=(0.5, -2, 0.2)),
