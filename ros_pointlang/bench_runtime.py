@@ -64,7 +64,11 @@ def bench_runtime(
         record("answer", lambda: pipeline.answer(one, "what is this object?"))
         figures["caption_example"] = pipeline.caption(one).text
     for batch in (1, 4, 16):
-        p50, _ = percentiles(lambda b=batch: pipeline.labels_batch(clouds[:b]), max(3, repeat // 4))
+
+        def labels_batch(b: int = batch) -> Any:
+            return pipeline.labels_batch(clouds[:b])
+
+        p50, _ = percentiles(labels_batch, max(3, repeat // 4))
         figures[f"labels_batch{batch}_ms_per_object"] = p50 / batch
 
     try:

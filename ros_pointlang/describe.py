@@ -10,8 +10,11 @@ results can only differ by what arrived in time, never by how a cloud was proces
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +43,34 @@ class DescribeSettings:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
         if self.max_objects < 1:
             raise ValueError(f"max_objects must be >= 1, got {self.max_objects}")
+
+
+def settings_from_parameters(
+    params: Mapping[str, Any], default_mode: str = "object"
+) -> DescribeSettings:
+    """The settings for node parameters named after the fields of DescribeSettings and
+    SceneConfig; absent ones keep the dataclass defaults, which are also the node's defaults.
+
+    The node and offline evaluation both build their settings here, so the two cannot drift.
+    """
+
+    def taken(kind: Any, skip: set[str]) -> dict[str, Any]:
+        defaults = kind()
+        values = {}
+        for f in dataclasses.fields(kind):
+            if f.name in params and f.name not in skip:
+                default = getattr(defaults, f.name)
+                value = params[f.name]
+                values[f.name] = (
+                    tuple(value) if isinstance(default, tuple) else type(default)(value)
+                )
+        return values
+
+    return DescribeSettings(
+        **taken(DescribeSettings, {"scene", "mode"}),
+        mode=str(params.get("mode", default_mode)),
+        scene=SceneConfig(**taken(SceneConfig, set())),
+    )
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,13 @@ from visualization_msgs.msg import Marker, MarkerArray
 from ros_pointlang.backends import BACKENDS, BackendOptions
 from ros_pointlang.bundle import BundleError
 from ros_pointlang.cloud import xyz_from_cloud
-from ros_pointlang.describe import MODES, Describer, DescribeSettings, ObjectDescription
+from ros_pointlang.describe import (
+    MODES,
+    Describer,
+    DescribeSettings,
+    ObjectDescription,
+    settings_from_parameters,
+)
 from ros_pointlang.msg import (
     CloudCaption,
     CloudLabels,
@@ -53,6 +59,7 @@ from ros_pointlang.preprocess import SceneConfig
 from ros_pointlang.srv import AskCloud
 
 RELIABILITY = {"best_effort": ReliabilityPolicy.BEST_EFFORT, "reliable": ReliabilityPolicy.RELIABLE}
+SCENE, DESCRIBE = SceneConfig(), DescribeSettings()  # the node's defaults are the dataclasses'
 # Parameters the operator may change while the node runs; the rest are read at start-up.
 RUNTIME_PARAMETERS = {"labels", "top_k", "unknown_threshold", "caption_period"}
 
@@ -165,61 +172,61 @@ class PointLangNode(Node):
         )
         d(
             "crop_min",
-            [-20.0, -20.0, -3.0],
+            list(SCENE.crop_min),
             "crop box lower corner (x, y, z) in metres",
             read_only=True,
         )
         d(
             "crop_max",
-            [20.0, 20.0, 3.0],
+            list(SCENE.crop_max),
             "crop box upper corner (x, y, z) in metres",
             read_only=True,
         )
         d(
             "voxel_size",
-            0.03,
+            SCENE.voxel_size,
             "scene mode: voxel grid size in metres; 0 keeps every point",
             read_only=True,
             floating_point_range=_float_range(0.0, 1.0),
         )
         d(
             "ground_threshold",
-            0.05,
+            SCENE.ground_threshold,
             "scene mode: distance from the ground plane in metres",
             read_only=True,
             floating_point_range=_float_range(0.0, 1.0),
         )
         d(
             "cluster_tolerance",
-            0.12,
+            SCENE.cluster_tolerance,
             "scene mode: gap in metres that separates two objects",
             read_only=True,
             floating_point_range=_float_range(0.01, 2.0),
         )
         d(
             "min_cluster_points",
-            30,
+            SCENE.min_cluster_points,
             "scene mode: fewer points are noise, not an object",
             read_only=True,
             integer_range=_int_range(1, 1_000_000),
         )
         d(
             "max_object_size",
-            4.0,
+            SCENE.max_object_size,
             "scene mode: larger clusters (walls) are not objects",
             read_only=True,
             floating_point_range=_float_range(0.1, 100.0),
         )
         d(
             "min_object_height",
-            0.05,
+            SCENE.min_object_height,
             "scene mode: flatter clusters are floor the plane fit missed, not objects",
             read_only=True,
             floating_point_range=_float_range(0.0, 10.0),
         )
         d(
             "max_objects",
-            32,
+            DESCRIBE.max_objects,
             "scene mode: describe at most this many (largest) objects",
             read_only=True,
             integer_range=_int_range(1, 256),
@@ -280,7 +287,7 @@ class PointLangNode(Node):
             self.get_parameter("labels")
         except ParameterUninitializedException:  # not in the params file: the bundle's own
             self.set_parameters([Parameter("labels", Parameter.Type.STRING_ARRAY, [])])
-        d("top_k", 5, "labels per object", integer_range=_int_range(1, 20))
+        d("top_k", DESCRIBE.top_k, "labels per object", integer_range=_int_range(1, 20))
         d(
             "unknown_threshold",
             self.pipeline.unknown_threshold,
@@ -296,24 +303,21 @@ class PointLangNode(Node):
         )
 
     def _describe_settings(self) -> DescribeSettings:
-        p = self._value
-        scene = SceneConfig(
-            crop_min=tuple(p("crop_min")),
-            crop_max=tuple(p("crop_max")),
-            voxel_size=p("voxel_size"),
-            ground_threshold=p("ground_threshold"),
-            cluster_tolerance=p("cluster_tolerance"),
-            min_cluster_points=p("min_cluster_points"),
-            max_object_size=p("max_object_size"),
-            min_object_height=p("min_object_height"),
-        )
-        return DescribeSettings(
-            mode=p("mode"),
-            top_k=p("top_k"),
-            scene=scene,
-            max_objects=p("max_objects"),
-            metric=p("metric"),
-        )
+        names = {
+            "mode",
+            "top_k",
+            "metric",
+            "max_objects",
+            "crop_min",
+            "crop_max",
+            "voxel_size",
+            "ground_threshold",
+            "cluster_tolerance",
+            "min_cluster_points",
+            "max_object_size",
+            "min_object_height",
+        }
+        return settings_from_parameters({name: self._value(name) for name in names})
 
     def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
         for parameter in parameters:

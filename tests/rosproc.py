@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,6 +41,9 @@ def node_process(
                 break
         else:
             raise TimeoutError(f"node never printed {ready_line!r}: {''.join(seen)}")
+        # Keep reading, or a chatty node blocks on a full pipe; the lines stay in proc.lines.
+        proc.lines = seen  # type: ignore[attr-defined]
+        threading.Thread(target=_drain, args=(proc, seen), daemon=True).start()
         yield proc
     finally:
         if proc.poll() is None:
@@ -49,6 +53,11 @@ def node_process(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def _drain(proc: subprocess.Popen, into: list[str]) -> None:
+    for line in proc.stdout or ():
+        into.append(line)
 
 
 def spin_until(node, done: Callable[[], bool], timeout: float = 10.0) -> bool:

@@ -235,7 +235,9 @@ def test_ctrl_c_shuts_down_cleanly(tiny_bundle):
     with node_process(node_args(tiny_bundle), "pointlang ready") as proc:
         time.sleep(0.5)
         proc.send_signal(2)
-        out, _ = proc.communicate(timeout=15)
+        proc.wait(timeout=15)
+        time.sleep(0.2)  # the reader thread takes the last lines
+        out = "".join(proc.lines)
     assert proc.returncode == 0
     assert "Traceback" not in out
 
