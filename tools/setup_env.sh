@@ -60,4 +60,11 @@ cmake --build "$build" -j"$(nproc)" >"$build.build.log" 2>&1 || { tail -50 "$bui
 cmake --install "$build" >/dev/null
 site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 printf '%s\n%s\n' "$ROOT" "$VENV/ros_pointlang_interfaces" >"$site/zz_ros_pointlang_dev.pth"
+# --- the default model's text encoder: exported from the pip package, never committed --------
+bundle="$ROOT/models/pointlang-small"
+if [[ -f "$bundle/manifest.json" && ! -f "$bundle/text_encoder.onnx" ]]; then
+  log "exporting the MiniLM text encoder into $bundle"
+  "$VENV/bin/python" -m export.cli text-encoder --bundle "$bundle" >"$ROOT/build/text_encoder.log" 2>&1 \
+    || { tail -20 "$ROOT/build/text_encoder.log"; exit 1; }
+fi
 log "ready: $VENV (ROS 2 Kilted, ros_pointlang interfaces built)"
