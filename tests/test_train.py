@@ -1,0 +1,102 @@
+"""`pointlang-train`: the loss falls, resume continues, configs parse, DDP on gloo agrees."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.tiny_objects import shared_dataset
+from training.config import config_from_dict, load_config
+from training.train import main
+
+torch.set_num_threads(1)
+REPO = Path(__file__).resolve().parents[1]
+TINY = str(REPO / "training/configs/align_tiny.yaml")
+
+
+def args(out_dir: Path, *extra: str) -> list[str]:
+    return [
+        "--config",
+        TINY,
+        f"data.roots={shared_dataset()}",
+        f"out_dir={out_dir}",
+        "optim.batch_size=8",
+        "num_threads=1",
+        "log_every=5",
+        "eval_every=1000",
+        *extra,
+    ]
+
+
+def losses(out_dir: Path) -> list[tuple[int, float]]:
+    with (out_dir / "metrics.csv").open() as f:
+        return [(int(row["step"]), float(row["loss"])) for row in csv.DictReader(f)]
+
+
+def test_loss_falls_and_the_bundle_is_written(tmp_path):
+    bundle = tmp_path / "bundle"
+    assert main(args(tmp_path / "run", "optim.max_steps=40", f"bundle_dir={bundle}")) == 0
+    history = [loss for _, loss in losses(tmp_path / "run")]
+    assert len(history) == 8
+    assert sum(history[-2:]) / 2 < 0.8 * sum(history[:2]) / 2
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["point_encoder"]["config"]["width"] == 64
+    assert manifest["training"]["steps"] == 40
+
+
+def test_resume_continues_the_step_count(tmp_path):
+    out = tmp_path / "run"
+    assert main(args(out, "optim.max_steps=10")) == 0
+    with pytest.raises(SystemExit):  # an existing checkpoint needs an explicit --resume
+        main(args(out, "optim.max_steps=20"))
+    assert main([*args(out, "optim.max_steps=20"), "--resume"]) == 0
+    checkpoint = torch.load(out / "last.pt", weights_only=False)
+    assert checkpoint["step"] == 20
+    assert [step for step, _ in losses(out)] == [5, 10, 15, 20]
+    # The stored configs rebuild the run and the model on their own.
+    assert config_from_dict(checkpoint["train_config"]).model.width == 64
+    assert checkpoint["model_config"]["num_groups"] == 16
+
+
+def test_config_yaml_overrides_and_errors(tmp_path):
+    cfg = load_config(TINY, ["optim.lr=5e-4", "model.depth=3", "data.roots=a,b"])
+    assert cfg.optim.lr == 5e-4 and cfg.model.depth == 3 and cfg.model.width == 64
+    assert cfg.data.roots == ["a", "b"] and cfg.optim.batch_size == 16
+    assert load_config(None, ["model_size=base"]).model.width == 384
+    shipped = load_config(REPO / "training/configs/align_small.yaml")
+    assert shipped.model == load_config(None, ["model_size=small"]).model
+    assert shipped.data.roots and shipped.bundle_dir == "models/pointlang-small"
+    with pytest.raises(ValueError, match=r"unknown config key 'optim\.lrr'"):
+        load_config(TINY, ["optim.lrr=1"])
+    with pytest.raises(ValueError, match="wrong type"):
+        load_config(TINY, ["optim.max_steps=lots"])
+    with pytest.raises(ValueError, match="key=value"):
+        load_config(TINY, ["optim.lr"])
+
+
+def test_two_process_ddp_on_gloo_completes_with_equal_weights(tmp_path):
+    dataset = shared_dataset()
+    main(args(tmp_path / "warm", "optim.max_steps=1"))  # fills the shared caption cache
+    out = tmp_path / "ddp"
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "training.train",
+        *args(out, "optim.max_steps=6", "optim.batch_size=4"),
+    ]
+    env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    checksums = json.loads((out / "ddp_checksums.json").read_text())
+    assert len(checksums) == 2 and checksums[0] == checksums[1]
+    assert torch.load(out / "last.pt", weights_only=False)["step"] == 6
+    assert dataset.exists()
