@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint pytest demo bench colcon clean
+.PHONY: setup test lint pytest demo bench model colcon clean
 
 setup:
 	@bash tools/setup_env.sh
@@ -26,6 +26,22 @@ demo: setup
 
 bench: setup
 	$(VENV)/bin/pointlang-bench cloud
+	$(VENV)/bin/pointlang-bench runtime
+
+# The recipe of the shipped default model, end to end (about an hour on 2 CPU cores):
+# data → stage 1 (alignment) → calibration → stage 2 (captions, QA) → ONNX bundle → metrics.
+DATA := build/data/objects_surface build/data/objects_lidar
+CHECKPOINTS := models/checkpoints/pointlang-small
+model: setup
+	$(VENV)/bin/pointlang-data objects --out build/data/objects_surface --per-category 200 --seed 0 --sensor surface
+	$(VENV)/bin/pointlang-data objects --out build/data/objects_lidar --per-category 200 --seed 0 --sensor lidar
+	$(VENV)/bin/pointlang-train --config training/configs/align_small.yaml bundle_dir=$(CHECKPOINTS)
+	$(VENV)/bin/pointlang-eval dataset $(DATA) --bundle $(CHECKPOINTS) --update-bundle
+	$(PY) -m training.caption_train --config training/configs/caption_small.yaml \
+	  encoder_checkpoint=$(CHECKPOINTS)/point_encoder.pt bundle_dir=$(CHECKPOINTS)
+	$(VENV)/bin/pointlang-export bundle --encoder $(CHECKPOINTS)/point_encoder.pt \
+	  --captioner $(CHECKPOINTS)/captioner.pt --out models/pointlang-small --with-text-encoder
+	$(VENV)/bin/pointlang-eval dataset $(DATA) --bundle models/pointlang-small --update-bundle
 
 # What a ROS 2 user runs in a workspace, against the venv's ROS: builds into build/colcon/.
 colcon: setup
