@@ -12,7 +12,7 @@ data in arbitrary units) the encoder is told the size is unknown.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,8 @@ class Pipeline:
     """A loaded bundle on one backend. Not thread-safe: give each thread its own."""
 
     def __init__(self, bundle: Bundle, options: BackendOptions) -> None:
+        if options.name == "tensorrt" and not options.profiles:
+            options = replace(options, profiles=tensorrt_profiles(bundle))
         self.bundle = bundle
         self.options = options
         encoder = bundle.encoder
@@ -237,6 +239,26 @@ class Pipeline:
                 "its manifest); export it with --captioner"
             )
         return self._generator
+
+
+def tensorrt_profiles(
+    bundle: Bundle, max_batch: int = 16, max_tokens: int = 128
+) -> dict[str, tuple[tuple[int, ...], ...]]:
+    """TensorRT optimisation profiles (min, opt, max) for the bundle's dynamic inputs: batches
+    of 1..max_batch objects, label prompts of up to max_tokens tokens, and whatever the
+    generation stage declares in its manifest section."""
+    n = int(bundle.encoder["num_points"])
+    batch = ((1,), (4,), (max_batch,))
+    profiles: dict[str, tuple[tuple[int, ...], ...]] = {
+        "points": ((1, n, 3), (4, n, 3), (max_batch, n, 3)),
+        "size": ((1, 3), (4, 3), (max_batch, 3)),
+        "size_known": batch,
+        "input_ids": ((1, 1), (8, 16), (64, max_tokens)),
+        "attention_mask": ((1, 1), (8, 16), (64, max_tokens)),
+    }
+    for name, shapes in (bundle.generation or {}).get("tensorrt_profiles", {}).items():
+        profiles[name] = tuple(tuple(int(d) for d in s) for s in shapes)
+    return profiles
 
 
 def _as_points(cloud: npt.ArrayLike) -> FloatArray:
