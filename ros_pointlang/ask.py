@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     rclpy.init(args=["pointlang_ask", *argv[split:]])
     node = rclpy.create_node("pointlang_ask")
     try:
-        client = node.create_client(AskCloud, args.service)
+        client: Any = node.create_client(AskCloud, args.service)
         if not client.wait_for_service(timeout_sec=args.timeout):
             print(f"no {args.service} service: is the pointlang node running?", file=sys.stderr)
             return 2
