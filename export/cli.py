@@ -108,9 +108,9 @@ def export_bundle(
         "metrics": metrics or source_manifest.get("metrics", {}),
     }
     if captioner_checkpoint is not None:
-        from export.decoder import export_captioner
-
         manifest["generation"] = export_captioner(captioner_checkpoint, out)
+        stage2 = _source_manifest(captioner_checkpoint).get("captioner", {})
+        manifest["metrics"] = {**manifest["metrics"], **stage2.get("metrics", {})}
     files = [ENCODER_FILE, LABELS_FILE]
     if "generation" in manifest:
         files += manifest["generation"].get("files", [])
@@ -118,6 +118,66 @@ def export_bundle(
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"wrote {out} (point encoder parity {encoder_diff:.1e})")
     return manifest
+
+
+def export_captioner(checkpoint: Path, out: Path) -> dict[str, Any]:
+    """Bridge + decoder → ONNX with parity and greedy checks; returns the manifest section."""
+    from tokenizers import Tokenizer
+
+    from export.decoder import check_greedy, check_parity, export_decoder
+    from training.generate import load_captioner
+    from training.tokenizer import DESCRIBE, TextTokenizer
+
+    model, stored = load_captioner(str(checkpoint))
+    print(
+        f"exporting the bridge and decoder ({sum(p.numel() for p in model.parameters()) / 1e6:.1f}"
+        " M parameters with the encoder)"
+    )
+    export_decoder(model, out)
+    worst = check_parity(model, out)
+    tokenizer = TextTokenizer(Tokenizer.from_str(stored["tokenizer"]))
+    tokenizer.save(out / "tokenizer.json")
+    prompts = [tokenizer.prompt(DESCRIBE), tokenizer.prompt("how many legs does it have?")]
+    check_greedy(model, out, prompts, tokenizer.eos_id)
+    cfg = model.config.decoder
+    head_dim = cfg.width // cfg.heads
+    longest = cfg.max_positions
+    return {
+        "bridge_file": "bridge.onnx",
+        "decoder_file": "decoder.onnx",
+        "tokenizer_file": "tokenizer.json",
+        "files": ["bridge.onnx", "decoder.onnx", "tokenizer.json"],
+        "vocab_size": cfg.vocab_size,
+        "max_positions": cfg.max_positions,
+        "cache_shape": [cfg.depth, cfg.heads, head_dim],
+        "config": model.config.to_dict(),
+        "decoding": {"max_new_tokens": 40},
+        "parity_max_abs_diff": worst,
+        "greedy_identical_to_torch": True,
+        "tensorrt_profiles": {
+            "point_tokens": [
+                [1, 1, cfg.encoder_width],
+                [4, 49, cfg.encoder_width],
+                [16, 257, cfg.encoder_width],
+            ],
+            "prefix": [
+                [1, 1, cfg.width],
+                [4, cfg.num_queries + 2, cfg.width],
+                [16, cfg.num_queries + 2, cfg.width],
+            ],
+            "past_keys": [
+                [cfg.depth, 1, cfg.heads, 0, head_dim],
+                [cfg.depth, 4, cfg.heads, 32, head_dim],
+                [cfg.depth, 16, cfg.heads, longest, head_dim],
+            ],
+            "past_values": [
+                [cfg.depth, 1, cfg.heads, 0, head_dim],
+                [cfg.depth, 4, cfg.heads, 32, head_dim],
+                [cfg.depth, 16, cfg.heads, longest, head_dim],
+            ],
+        },
+        "training": stored.get("training", {}),
+    }
 
 
 def _source_manifest(checkpoint: Path) -> dict[str, Any]:
@@ -180,8 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.vocabulary:
             vocabulary = [w.strip() for w in args.vocabulary.read_text().splitlines() if w.strip()]
         metrics = json.loads(args.metrics.read_text()) if args.metrics else None
-        export_bundle(args.encoder, args.out, args.captioner, vocabulary,
-                      args.unknown_threshold, metrics)  # fmt: skip
+        export_bundle(
+            args.encoder, args.out, args.captioner, vocabulary, args.unknown_threshold, metrics
+        )
         if args.with_text_encoder:
             export_text_encoder_into(args.out)
     elif args.command == "text-encoder":

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ros_pointlang.pipeline import Generated, Label, Pipeline
+from ros_pointlang.pipeline import Encoded, Generated, Label, Pipeline
 from ros_pointlang.preprocess import Box, SceneConfig, crop_box, segment_scene, upright_box
 
 MODES = ("object", "scene")
@@ -90,7 +90,7 @@ class Describer:
     settings: DescribeSettings = field(default_factory=DescribeSettings)
     _tracks: dict[int, npt.NDArray[np.float64]] = field(default_factory=dict)
     _next_id: int = 1
-    latest_tokens: dict[int, npt.NDArray[np.float32]] = field(default_factory=dict)
+    latest: dict[int, Encoded] = field(default_factory=dict)  # per object id, for questions
     # Seconds spent per stage on the latest cloud: segment, encode (with labels), caption.
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -110,7 +110,7 @@ class Describer:
         objects = self.segment(xyz)
         self.timings = {"segment": time.perf_counter() - start}
         if not objects:
-            self.latest_tokens = {}
+            self.latest = {}
             return []
         boxes = [upright_box(points) for points in objects]
         ids = self._assign_ids(boxes)
@@ -121,9 +121,9 @@ class Describer:
         captions: list[Generated | None] = [None] * len(objects)
         if caption and self.pipeline.can_generate:
             start = time.perf_counter()
-            captions = list(self.pipeline.caption_from_tokens(encoded.tokens))
+            captions = list(self.pipeline.caption_encoded(encoded))
             self.timings["caption"] = time.perf_counter() - start
-        self.latest_tokens = {i: encoded.tokens[k] for k, i in enumerate(ids)}
+        self.latest = {i: encoded.select(k) for k, i in enumerate(ids)}
         return [
             ObjectDescription(i, box, len(points), object_labels, object_caption)
             for i, box, points, object_labels, object_caption in zip(
@@ -133,17 +133,16 @@ class Describer:
 
     def answer(self, question: str, object_id: int = 0) -> Generated:
         """Answer about an object of the latest described cloud (0: the largest / only one)."""
-        if not self.latest_tokens:
+        if not self.latest:
             raise ValueError("no cloud has been described yet; nothing to answer about")
         if object_id == 0:
-            object_id = next(iter(self.latest_tokens))
-        if object_id not in self.latest_tokens:
+            object_id = next(iter(self.latest))
+        if object_id not in self.latest:
             raise ValueError(
                 f"object {object_id} is not in the latest cloud; it has objects "
-                f"{sorted(self.latest_tokens)}"
+                f"{sorted(self.latest)}"
             )
-        tokens = self.latest_tokens[object_id][None]
-        return self.pipeline.answer_from_tokens(tokens, question)[0]
+        return self.pipeline.answer_encoded(self.latest[object_id], question)[0]
 
     def with_settings(self, **changes: object) -> None:
         self.settings = replace(self.settings, **changes)  # type: ignore[arg-type]

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -48,10 +47,57 @@ class Generated:
 
 @dataclass(frozen=True)
 class Encoded:
-    """The encoder's outputs for a batch of objects."""
+    """The encoder's outputs for a batch of objects, with the sizes the bridge also needs."""
 
     embeddings: FloatArray  # (B, E) unit vectors
     tokens: FloatArray  # (B, G+1, D) for the bridge
+    size: FloatArray  # (B, 3) box size in metres
+    size_known: npt.NDArray[np.bool_]  # (B,)
+
+    def select(self, index: int) -> Encoded:
+        """Object `index` as a batch of one."""
+        part = slice(index, index + 1)
+        return Encoded(
+            self.embeddings[part], self.tokens[part], self.size[part], self.size_known[part]
+        )
+
+
+class Language:
+    """Captions and answers: the bundle's bridge + decoder (explicit key/value cache) and its
+    tokenizer, decoded greedily or by beam search in numpy (ros_pointlang/decode.py)."""
+
+    def __init__(self, bundle: Bundle, options: BackendOptions) -> None:
+        from tokenizers import Tokenizer
+
+        from ros_pointlang.decode import EOS, PAD, Generator
+
+        generation = bundle.generation or {}
+        self.tokenizer = Tokenizer.from_file(str(bundle.file(generation["tokenizer_file"])))
+        cache = generation["cache_shape"]  # (layers, heads, head size)
+        eos, pad = self.tokenizer.token_to_id(EOS), self.tokenizer.token_to_id(PAD)
+        if eos is None or pad is None:
+            raise BundleError(
+                f"tokenizer {generation['tokenizer_file']} lacks {EOS} or {PAD}; it is not the "
+                "decoder's tokenizer"
+            )
+        self.generator = Generator(
+            open_session(bundle.file(generation["bridge_file"]), options),
+            open_session(bundle.file(generation["decoder_file"]), options),
+            eos_id=eos,
+            pad_id=pad,
+            max_positions=int(generation["max_positions"]),
+            cache_shape=(int(cache[0]), int(cache[1]), int(cache[2])),
+        )
+        self.options = dict(generation.get("decoding", {}))
+
+    def generate(self, encoded: Encoded, prompt: str, beam: int) -> list[Generated]:
+        from ros_pointlang.decode import generate_text
+
+        prefix = self.generator.prefix(encoded.tokens, encoded.size, encoded.size_known)
+        results = generate_text(
+            self.generator, self.tokenizer, prefix, prompt, beam_size=beam, **self.options
+        )
+        return [Generated(text, float(confidence)) for text, confidence in results]
 
 
 class Pipeline:
@@ -77,11 +123,7 @@ class Pipeline:
         self._label_cache = dict(zip(default_labels, default_embeddings, strict=True))
         self._vocabulary = default_labels
         self._text: TextEmbedder | None = None
-        self._generator: Any = None
-        if bundle.generation:
-            from ros_pointlang.decode import Generator
-
-            self._generator = Generator.from_bundle(bundle, options)
+        self._language = Language(bundle, options) if bundle.generation else None
 
     @classmethod
     def from_bundle(
@@ -156,7 +198,12 @@ class Pipeline:
             "size_known": np.full(len(points), bool(metric)),
         }
         embeddings, tokens = self._encoder.run(["embedding", "tokens"], feeds)
-        return Encoded(np.asarray(embeddings, np.float32), np.asarray(tokens, np.float32))
+        return Encoded(
+            np.asarray(embeddings, np.float32),
+            np.asarray(tokens, np.float32),
+            feeds["size"],
+            feeds["size_known"],
+        )
 
     def embed(self, points: npt.ArrayLike, metric: bool = True) -> FloatArray:
         """The unit point embedding (E,) of one object."""
@@ -209,36 +256,36 @@ class Pipeline:
 
     def caption(self, points: npt.ArrayLike, metric: bool = True, beam: int = 1) -> Generated:
         """Describe one object."""
-        return self.caption_from_tokens(self.encode([points], metric).tokens, beam)[0]
+        return self.caption_encoded(self.encode([points], metric), beam)[0]
 
     def answer(
         self, points: npt.ArrayLike, question: str, metric: bool = True, beam: int = 1
     ) -> Generated:
         """Answer a question about one object."""
+        return self.answer_encoded(self.encode([points], metric), question, beam)[0]
+
+    def caption_encoded(self, encoded: Encoded, beam: int = 1) -> list[Generated]:
+        """Captions of already encoded objects (the encoder runs once for labels and words)."""
+        from ros_pointlang.decode import DESCRIBE
+
+        return self._require_language().generate(encoded, DESCRIBE, beam)
+
+    def answer_encoded(self, encoded: Encoded, question: str, beam: int = 1) -> list[Generated]:
         if not question or not question.strip():
             raise ValueError("the question is empty; expected a sentence such as 'what is it?'")
-        return self.answer_from_tokens(self.encode([points], metric).tokens, question, beam)[0]
-
-    def caption_from_tokens(self, tokens: FloatArray, beam: int = 1) -> list[Generated]:
-        return [Generated(*g) for g in self._require_generator().caption(tokens, beam=beam)]
-
-    def answer_from_tokens(
-        self, tokens: FloatArray, question: str, beam: int = 1
-    ) -> list[Generated]:
-        generator = self._require_generator()
-        return [Generated(*g) for g in generator.answer(tokens, question, beam=beam)]
+        return self._require_language().generate(encoded, question.strip(), beam)
 
     @property
     def can_generate(self) -> bool:
-        return self._generator is not None
+        return self._language is not None
 
-    def _require_generator(self) -> Any:
-        if self._generator is None:
+    def _require_language(self) -> Language:
+        if self._language is None:
             raise BundleError(
                 f"bundle {self.bundle.path} has no caption/answer stage (no 'generation' in "
                 "its manifest); export it with --captioner"
             )
-        return self._generator
+        return self._language
 
 
 def tensorrt_profiles(
