@@ -37,7 +37,7 @@ model: setup
 	$(VENV)/bin/pointlang-data objects --out build/data/objects_lidar --per-category 200 --seed 0 --sensor lidar
 	$(VENV)/bin/pointlang-train --config training/configs/align_small.yaml bundle_dir=$(CHECKPOINTS)
 	$(VENV)/bin/pointlang-eval dataset $(DATA) --bundle $(CHECKPOINTS) --update-bundle
-	$(PY) -m training.caption_train --config training/configs/caption_small.yaml \
+	$(VENV)/bin/pointlang-train caption --config training/configs/caption_small.yaml \
 	  encoder_checkpoint=$(CHECKPOINTS)/point_encoder.pt bundle_dir=$(CHECKPOINTS)
 	$(VENV)/bin/pointlang-export bundle --encoder $(CHECKPOINTS)/point_encoder.pt \
 	  --captioner $(CHECKPOINTS)/captioner.pt --out models/pointlang-small --with-text-encoder

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,8 @@ def export_bundle(
                 "tokens": ["batch", config["num_groups"] + 1, config["width"]],
             },
             "parity_max_abs_diff": encoder_diff,
+            # Where the torch weights it came from live (the runtime benchmark compares them).
+            "checkpoint": os.path.relpath(encoder_checkpoint.resolve(), out.resolve()),
         },
         "labels": {
             "embeddings_file": LABELS_FILE,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -53,8 +54,8 @@ class Generator:
 
     def __init__(
         self,
-        bridge: object,
-        decoder: object,
+        bridge: Any,
+        decoder: Any,
         eos_id: int,
         pad_id: int = 0,
         max_positions: int = 128,
@@ -71,7 +72,7 @@ class Generator:
     def prefix(
         self, point_tokens: np.ndarray, size: np.ndarray, size_known: np.ndarray
     ) -> np.ndarray:
-        """Bridge prefix (B, Q + 1, D) of point tokens (B, G + 1, D_enc), the encoder's second
+        """Bridge prefix (B, Q + 2, D) of point tokens (B, G + 1, D_enc), the encoder's second
         output, and the box size (B, 3) in metres with size_known (B,) bool (False: CAD units).
         """
         feeds = {
@@ -156,7 +157,7 @@ class Generator:
         no_repeat_ngram: int = 0,
         min_new_tokens: int = 0,
     ) -> list[Generated]:
-        """One continuation per cloud (prefix (B, Q + 1, D) from `prefix`, one prompt each)."""
+        """One continuation per cloud (prefix (B, Q + 2, D) from `prefix`, one prompt each)."""
         logits, keys, values, mask = self._first(prefix, prompts)
         batch = len(prompts)
         out: list[list[int]] = [[] for _ in range(batch)]
@@ -277,15 +278,15 @@ def _result(tokens: list[int], logps: list[float]) -> Generated:
 
 def generate_text(
     generator: Generator,
-    tokenizer: object,
+    tokenizer: Any,
     prefix: np.ndarray,
     prompt: str | Sequence[str] = DESCRIBE,
     beam_size: int = 1,
-    **options: object,
+    **options: Any,
 ) -> list[tuple[str, float]]:
     """(text, confidence) per cloud for a prompt ("describe:" or a question), or one prompt each.
 
-    prefix (B, Q + 1, D) comes from `Generator.prefix`; compute it once per cloud and reuse it
+    prefix (B, Q + 2, D) comes from `Generator.prefix`; compute it once per cloud and reuse it
     for the caption and every question.
 
     tokenizer is a `tokenizers.Tokenizer` (the bundle's tokenizer.json); options go to

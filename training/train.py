@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -78,6 +79,13 @@ def validate(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`pointlang-train [--config YAML] [key=value ...]` trains stage 1; `pointlang-train caption
+    ...` trains stage 2 (training/caption_train.py) with the same conventions."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["caption"]:
+        from training.caption_train import main as caption_main
+
+        return caption_main(argv[1:])
     parser = argparse.ArgumentParser(prog="pointlang-train", description=__doc__.split("\n")[0])
     parser.add_argument("--config", help="YAML file (training/configs/align_small.yaml)")
     parser.add_argument("--resume", action="store_true", help="continue from <out_dir>/last.pt")

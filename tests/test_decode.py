@@ -1,0 +1,97 @@
+"""Torch-free decoding (ros_pointlang.decode) over a tiny exported decoder."""
+
+import subprocess
+import sys
+
+import onnxruntime as ort
+import pytest
+import torch
+
+from export.decoder import export_decoder
+from ros_pointlang.decode import Generator, _banned_ngram_tokens, generate_text
+from tests.test_generate import tiny_captioner
+from training.tokenizer import DESCRIBE, TextTokenizer, train_tokenizer
+
+torch.set_num_threads(1)
+EOS = 2
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    model = tiny_captioner(seed=7, vocab_size=300)
+    out = tmp_path_factory.mktemp("onnx")
+    export_decoder(model, out)
+    sessions = [
+        ort.InferenceSession(str(out / name), providers=["CPUExecutionProvider"])
+        for name in ("bridge.onnx", "decoder.onnx")
+    ]
+    generator = Generator(*sessions, eos_id=EOS, max_positions=model.config.decoder.max_positions)
+    g = torch.Generator().manual_seed(0)
+    tokens, size = torch.randn(3, 17, 64, generator=g), torch.rand(3, 3, generator=g) + 0.05
+    known = torch.tensor([True, False, True])
+    prefix = generator.prefix(tokens.numpy(), size.numpy(), known.numpy())  # (3, Q + 1, D)
+    return model, generator, (tokens, size, known), prefix
+
+
+def test_greedy_equals_torch(setup):
+    model, generator, features, prefix = setup
+    prompt = [1, 5, 9, 3]
+    expected = model.generate(*features, torch.tensor([prompt] * 3), EOS, max_new_tokens=12)
+    got = generator.greedy(prefix, [prompt] * 3, max_new_tokens=12)
+    assert [g.tokens for g in got] == expected
+    assert all(0.0 < g.confidence <= 1.0 for g in got)
+
+
+def test_left_padded_prompts_equal_single_runs(setup):
+    _, generator, _, prefix = setup
+    prompts = [[1, 5, 3], [1, 7, 8, 9, 10, 3], [1, 3]]
+    batched = generator.greedy(prefix, prompts, max_new_tokens=8)
+    for i, prompt in enumerate(prompts):
+        alone = generator.greedy(prefix[i : i + 1], [prompt], max_new_tokens=8)[0]
+        assert batched[i].tokens == alone.tokens
+        assert batched[i].logprob == pytest.approx(alone.logprob, abs=1e-4)
+
+
+def test_beam_scores_at_least_greedy(setup):
+    _, generator, _, prefix = setup
+    prompts = [[1, 5, 9, 3], [1, 6, 3], [1, 11, 12, 3]]
+    greedy = generator.greedy(prefix, prompts, max_new_tokens=10)
+    beam = generator.beam(prefix, prompts, beam_size=4, max_new_tokens=10, length_penalty=0)
+    one = generator.beam(prefix, prompts, beam_size=1, max_new_tokens=10, length_penalty=0)
+    for g, b, o in zip(greedy, beam, one, strict=True):
+        assert b.logprob >= g.logprob - 1e-6
+        assert o.tokens == g.tokens  # a beam of one is greedy
+
+
+def test_length_limits_and_repetition_control(setup):
+    model, generator, _, prefix = setup
+    out = generator.greedy(prefix, [[1, 3]] * 3, max_new_tokens=500)
+    budget = model.config.decoder.max_positions - model.config.decoder.num_queries - 2
+    assert all(len(o.tokens) <= budget for o in out)
+    out = generator.greedy(prefix, [[1, 3]] * 3, max_new_tokens=30, no_repeat_ngram=2)
+    for o in out:
+        pairs = list(zip(o.tokens, o.tokens[1:], strict=False))
+        assert len(pairs) == len(set(pairs))
+    out = generator.greedy(prefix, [[1, 3]] * 3, max_new_tokens=6, min_new_tokens=6)
+    assert all(len(o.tokens) == 6 for o in out)
+    assert _banned_ngram_tokens([4, 5, 4], 2) == {5}
+    with pytest.raises(ValueError, match="prompts"):
+        generator.greedy(prefix, [[1, 3]], max_new_tokens=2)
+
+
+def test_generate_text_with_a_tokenizer(setup):
+    _, generator, _, prefix = setup
+    tok = TextTokenizer(train_tokenizer(["a chair with four legs", DESCRIBE] * 5, vocab_size=300))
+    assert tok.vocab_size <= 300
+    texts = generate_text(generator, tok.tokenizer, prefix, DESCRIBE, max_new_tokens=5)
+    assert len(texts) == 3 and all(isinstance(t, str) and 0 < c <= 1 for t, c in texts)
+    beams = generate_text(generator, tok.tokenizer, prefix, "four", beam_size=3, max_new_tokens=5)
+    assert len(beams) == 3
+
+
+def test_runtime_module_never_imports_torch():
+    code = "import sys, ros_pointlang.decode; print('torch' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,67 @@
+"""The shipped default model (models/pointlang-small): it loads without torch and it works.
+
+Fresh LiDAR views of held-out instances (the test split, another seed than training) go through
+the ONNX pipeline as the robot runs it. The floors here are well below the measured figures
+(README, manifest metrics); they catch a broken model or export, not a point of accuracy.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ros_pointlang.bundle import load_bundle
+from ros_pointlang.pipeline import Pipeline
+from training.data.categories import SEEN_CATEGORIES, display_name
+from training.data.objects import generate_object, object_split
+
+BUNDLE = Path(__file__).resolve().parent.parent / "models" / "pointlang-small"
+
+
+def held_out_objects():
+    """Two held-out LiDAR views of every seen category."""
+    objects = []
+    for category in SEEN_CATEGORIES:
+        instances = [i for i in range(200, 400) if object_split(category, i) == "test"][:2]
+        objects += [generate_object(category, i, seed=99, sensor="lidar") for i in instances]
+    return objects
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    return Pipeline.from_bundle(BUNDLE, threads=2)
+
+
+@pytest.fixture(scope="module")
+def objects():
+    return held_out_objects()
+
+
+def test_the_default_bundle_is_complete_and_small():
+    bundle = load_bundle(BUNDLE)
+    assert bundle.generation is not None, "the default model captions and answers"
+    committed = [BUNDLE / name for name in bundle.manifest["files"]] + [BUNDLE / "manifest.json"]
+    assert sum(p.stat().st_size for p in committed) < 30e6
+    assert bundle.manifest["metrics"]["zero_shot.seen.top1"] > 0.5
+
+
+def test_labels_of_held_out_lidar_views(pipeline, objects):
+    clouds = [o.cloud for o in objects]
+    predicted = [labels[0].label for labels in pipeline.labels_batch(clouds, top_k=5)]
+    truth = [display_name(o.category) for o in objects]
+    top1 = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
+    assert top1 >= 0.5, list(zip(predicted, truth, strict=True))
+
+
+def test_captions_and_answers_of_held_out_lidar_views(pipeline, objects):
+    sample = objects
+    captions = [pipeline.caption(o.cloud) for o in sample]
+    assert all(c.text and 0.0 < c.confidence <= 1.0 for c in captions)
+    named = np.mean(
+        [display_name(o.category) in c.text.lower() for o, c in zip(sample, captions, strict=True)]
+    )
+    assert named >= 0.5, [c.text for c in captions]
+    answers = [pipeline.answer(o.cloud, qa["question"]) for o in sample for qa in o.qa[:2]]
+    expected = [qa["answer"] for o in sample for qa in o.qa[:2]]
+    exact = np.mean([a.text == e for a, e in zip(answers, expected, strict=True)])
+    assert exact >= 0.4, list(zip([a.text for a in answers], expected, strict=True))
