@@ -60,9 +60,9 @@ def test_memory_stays_flat_over_5000_clouds(tiny_bundle):
         f"received {received}, processed {processed}, dropped stale {stale}"
     )
     assert samples[1] - samples[0] < 25, samples
-    # Keep-last-1 at the subscription: DDS itself overwrites a cloud the node has not taken yet,
-    # so not every offered cloud is received; the node counts every one it does receive.
-    assert received >= 0.5 * CLOUDS
+    # Keep-last-1 at the subscription: DDS itself may overwrite a cloud the node has not taken
+    # yet; nearly all arrive (4,989 of 5,000 measured), and every received one is counted.
+    assert received >= 0.9 * CLOUDS
     assert processed >= 100 and len(labels) >= 100
     # Every received cloud was either processed, still in hand at the end, or dropped as stale.
     assert received - processed - stale in (0, 1)

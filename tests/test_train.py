@@ -70,7 +70,7 @@ def test_config_yaml_overrides_and_errors(tmp_path):
     assert load_config(None, ["model_size=base"]).model.width == 384
     shipped = load_config(REPO / "training/configs/align_small.yaml")
     assert shipped.model == load_config(None, ["model_size=small"]).model
-    assert shipped.data.roots and shipped.bundle_dir == "models/pointlang-small"
+    assert shipped.data.roots and shipped.bundle_dir == "models/checkpoints/pointlang-small"
     with pytest.raises(ValueError, match=r"unknown config key 'optim\.lrr'"):
         load_config(TINY, ["optim.lrr=1"])
     with pytest.raises(ValueError, match="wrong type"):
