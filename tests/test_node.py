@@ -252,3 +252,29 @@ def test_a_missing_bundle_is_one_fatal_line_and_exit_code_1(tmp_path):
     assert result.returncode == 1
     assert "pointlang cannot start" in result.stderr and "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_default_model_captions_and_answers_over_dds(ros):
+    from ros_pointlang.msg import CloudCaption
+
+    from training.data.objects import generate_object
+
+    listener = Listener()
+    captions = []
+    listener.node.create_subscription(CloudCaption, "/pointlang/caption", captions.append, 10)
+    chair = generate_object("chair", 3, seed=5, sensor="lidar")
+    header = Header(frame_id="lidar")
+    header.stamp.sec = 77
+    cloud = create_cloud_xyz32(header, chair.cloud)
+    args = ["-m", "ros_pointlang.node", "--ros-args", "-p", "caption_period:=0.0"]
+    with node_process(args, "pointlang ready"):
+        assert listener.send(cloud, lambda: captions and listener.labels)
+        client = listener.node.create_client(AskCloud, "/pointlang/ask")
+        assert client.wait_for_service(timeout_sec=10.0)
+        future = client.call_async(AskCloud.Request(question="what is this?", object_id=0))
+        assert spin_until(listener.node, future.done, timeout=20.0)
+    caption = captions[0]
+    assert caption.header.stamp.sec == 77 and caption.header.frame_id == "lidar"
+    assert caption.caption and 0.0 < caption.confidence <= 1.0
+    answer = future.result()
+    assert answer.success and answer.answer and answer.cloud_stamp.sec == 77
