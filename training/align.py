@@ -73,6 +73,21 @@ def load_objects(roots: list[str] | str) -> tuple[list[dict], list[str]]:
     return objects, sorted(unseen)
 
 
+def split_training_objects(roots: list[str] | str) -> tuple[list[dict], list[dict], list[dict]]:
+    """All objects of dataset folders, and their train and val splits.
+
+    Refuses data whose training split holds an unseen category: zero-shot figures would lie.
+    """
+    objects, unseen = load_objects(roots)
+    train_objects = [o for o in objects if o["split"] == "train"]
+    val_objects = [o for o in objects if o["split"] == "val"]
+    if not train_objects:
+        raise ValueError(f"{roots} hold no objects with split 'train'")
+    if set(unseen) & {o["category"] for o in train_objects}:
+        raise ValueError(f"training split contains unseen categories {unseen}; fix the data")
+    return objects, train_objects, val_objects
+
+
 def load_cloud(obj: dict) -> np.ndarray:
     cloud = np.load(obj["cloud_path"]).astype(np.float32)
     if cloud.ndim != 2 or cloud.shape[1] != 3:

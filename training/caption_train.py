@@ -32,7 +32,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from training.align import load_cloud, load_objects, prepare_sample
+from training.align import load_cloud, load_objects, prepare_sample, split_training_objects
 from training.caption_metrics import (
     bleu4,
     category_named_rate,
@@ -45,7 +45,7 @@ from training.data.categories import SYNONYMS
 from training.generate import CaptionerConfig, DecoderConfig, PointCaptioner, next_token_loss
 from training.model import PointEncoder, PointEncoderConfig
 from training.tokenizer import DESCRIBE, TextTokenizer, corpus, train_tokenizer
-from training.train import ENCODER_NAME, data_fingerprint, load_encoder
+from training.train import ENCODER_NAME, data_fingerprint, init_distributed, load_encoder
 
 CHECKPOINT_NAME = "last.pt"
 CAPTIONER_NAME = "captioner.pt"
@@ -425,17 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     if not cfg.data.roots:
         parser.error("no dataset: set data.roots=DIR[,DIR] (`pointlang-data objects` folders)")
 
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if distributed:
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
-    device = (
-        torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
-        if torch.cuda.is_available()
-        else torch.device("cpu")
-    )
-    if cfg.num_threads:
-        torch.set_num_threads(cfg.num_threads)
+    distributed, rank, world, device = init_distributed(cfg.num_threads)
 
     out_dir = Path(cfg.out_dir)
     checkpoint_path = out_dir / CHECKPOINT_NAME
@@ -448,13 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         stored.optim.max_steps, stored.bundle_dir = cfg.optim.max_steps, cfg.bundle_dir
         cfg = stored
 
-    objects, unseen = load_objects(cfg.data.roots)
-    train_objects = [o for o in objects if o["split"] == "train"]
-    val_objects = [o for o in objects if o["split"] == "val"]
-    if not train_objects:
-        raise ValueError(f"{cfg.data.roots} hold no objects with split 'train'")
-    if set(unseen) & {o["category"] for o in train_objects}:
-        raise ValueError(f"training split contains unseen categories {unseen}; fix the data")
+    _, train_objects, val_objects = split_training_objects(cfg.data.roots)
 
     # The tokenizer: from the checkpoint on resume, else the Hugging Face decoder's own (plus
     # our special tokens), else the given file, else trained here.

@@ -31,7 +31,7 @@ from training.align import (
     contrastive_loss,
     display_name,
     embed_objects,
-    load_objects,
+    split_training_objects,
 )
 from training.config import TrainConfig, config_from_dict, load_config
 from training.labels import label_embeddings
@@ -57,6 +57,22 @@ def load_encoder(path: str | Path, map_location: str = "cpu") -> tuple[PointEnco
     model = PointEncoder(PointEncoderConfig(**checkpoint["model_config"]))
     model.load_state_dict(checkpoint["model"])
     return model.eval(), checkpoint
+
+
+def init_distributed(num_threads: int) -> tuple[bool, int, int, torch.device]:
+    """Join the torchrun process group if there is one; (distributed, rank, world, device)."""
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
+    device = (
+        torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
+        if torch.cuda.is_available()
+        else torch.device("cpu")
+    )
+    if num_threads:
+        torch.set_num_threads(num_threads)
+    return distributed, rank, world, device
 
 
 def data_fingerprint(objects: list[dict]) -> str:
@@ -95,17 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     if not cfg.data.roots:
         parser.error("no dataset: set data.roots=DIR[,DIR] (`pointlang-data objects` folders)")
 
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if distributed:
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
-    device = (
-        torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
-        if torch.cuda.is_available()
-        else torch.device("cpu")
-    )
-    if cfg.num_threads:
-        torch.set_num_threads(cfg.num_threads)
+    distributed, rank, world, device = init_distributed(cfg.num_threads)
     # Data randomness comes from generators seeded per (seed, epoch, item); this seeds the init,
     # identical on every rank (DDP also broadcasts rank 0's weights).
     torch.manual_seed(cfg.seed)
@@ -122,13 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         stored.optim.max_steps, stored.bundle_dir = cfg.optim.max_steps, cfg.bundle_dir
         cfg = stored
 
-    objects, unseen = load_objects(cfg.data.roots)
-    train_objects = [o for o in objects if o["split"] == "train"]
-    val_objects = [o for o in objects if o["split"] == "val"]
-    if not train_objects:
-        raise ValueError(f"{cfg.data.roots} hold no objects with split 'train'")
-    if set(unseen) & {o["category"] for o in train_objects}:
-        raise ValueError(f"training split contains unseen categories {unseen}; fix the data")
+    objects, train_objects, val_objects = split_training_objects(cfg.data.roots)
     categories = sorted({o["category"] for o in train_objects})
     dataset = AlignDataset(train_objects, categories, cfg.model.num_points, cfg.augment, cfg.seed)
 
