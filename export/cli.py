@@ -140,8 +140,7 @@ def export_captioner(checkpoint: Path, out: Path) -> dict[str, Any]:
     worst = check_parity(model, out)
     tokenizer = TextTokenizer(Tokenizer.from_str(stored["tokenizer"]))
     tokenizer.save(out / "tokenizer.json")
-    prompts = [tokenizer.prompt(DESCRIBE), tokenizer.prompt("how many legs does it have?")]
-    check_greedy(model, out, prompts, tokenizer.eos_id)
+    check_greedy(model, out, tokenizer, [DESCRIBE, "how many legs does it have?"])
     cfg = model.config.decoder
     head_dim = cfg.width // cfg.heads
     longest = cfg.max_positions
@@ -153,6 +152,8 @@ def export_captioner(checkpoint: Path, out: Path) -> dict[str, Any]:
         "vocab_size": cfg.vocab_size,
         "max_positions": cfg.max_positions,
         "cache_shape": [cfg.depth, cfg.heads, head_dim],
+        # True: the runtime starts each prompt with the cloud's measured box as text.
+        "box_prompt": cfg.box_prompt,
         "config": model.config.to_dict(),
         "decoding": {"max_new_tokens": 40},
         "parity_max_abs_diff": worst,

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from training.generate import HFDecoder, PointCaptioner, load_captioner
+from training.generate import HFDecoder, PointCaptioner, decoder_prompts, load_captioner
+from training.tokenizer import TextTokenizer
 
 DECODER_INPUTS = ("input_ids", "prefix", "past_keys", "past_values", "attention_mask")
 DECODER_OUTPUTS = ("logits", "present_keys", "present_values")
@@ -167,11 +169,17 @@ def check_parity(
 def check_greedy(
     model: PointCaptioner,
     out_dir: str | Path,
-    prompts: list[list[int]],
-    eos_id: int,
+    tokenizer: TextTokenizer,
+    prompts: Sequence[str],
     max_new_tokens: int = 24,
 ) -> None:
-    """Greedy tokens from the ONNX graphs (ros_pointlang.decode) equal torch's, per prompt."""
+    """Greedy tokens from the ONNX graphs (ros_pointlang.decode) equal torch's, per prompt.
+
+    Each prompt goes to two clouds, one of known size and one of unknown size. With
+    `box_prompt` each cloud reads its own box text, so the two prompts differ in length and
+    the ONNX side decodes them left-padded in one batch, as the runtime does; torch decodes
+    each cloud alone.
+    """
     import onnxruntime as ort
 
     from ros_pointlang.decode import Generator
@@ -180,7 +188,8 @@ def check_greedy(
     generator = Generator(
         ort.InferenceSession(str(out / "bridge.onnx"), providers=["CPUExecutionProvider"]),
         ort.InferenceSession(str(out / "decoder.onnx"), providers=["CPUExecutionProvider"]),
-        eos_id=eos_id,
+        eos_id=tokenizer.eos_id,
+        pad_id=tokenizer.pad_id,
         max_positions=model.config.decoder.max_positions,
     )
     cfg = model.config
@@ -189,13 +198,22 @@ def check_greedy(
     size, known = torch.tensor([[0.5, 0.4, 0.9], [2.0, 1.0, 0.7]]), torch.tensor([True, False])
     prefix = generator.prefix(tokens.numpy(), size.numpy(), known.numpy())
     for prompt in prompts:
-        ids = torch.tensor([prompt, prompt])
-        expected = model.generate(tokens, size, known, ids, eos_id, max_new_tokens)
-        got = generator.greedy(prefix, [prompt, prompt], max_new_tokens)
-        if [r.tokens for r in got] != expected:
+        ids = [tokenizer.prompt(p) for p in decoder_prompts(cfg.decoder, [prompt] * 2, size, known)]
+        expected = [
+            model.generate(
+                tokens[i : i + 1],
+                size[i : i + 1],
+                known[i : i + 1],
+                torch.tensor([ids[i]]),
+                tokenizer.eos_id,
+                max_new_tokens,
+            )[0]
+            for i in range(2)
+        ]
+        got = [r.tokens for r in generator.greedy(prefix, ids, max_new_tokens)]
+        if got != expected:
             raise ValueError(
-                f"greedy tokens differ for prompt {prompt}: "
-                f"ONNX {[r.tokens for r in got]} vs torch {expected}"
+                f"greedy tokens differ for prompt {prompt!r}: ONNX {got} vs torch {expected}"
             )
 
 
@@ -214,16 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     if "tokenizer" in checkpoint:
         from tokenizers import Tokenizer
 
-        from training.tokenizer import DESCRIBE, TextTokenizer
+        from training.tokenizer import DESCRIBE
 
         tok = TextTokenizer(Tokenizer.from_str(checkpoint["tokenizer"]))
         tok.save(Path(args.out) / "tokenizer.json")
-        check_greedy(
-            model,
-            args.out,
-            [tok.prompt(DESCRIBE), tok.prompt("how many legs does it have?")],
-            tok.eos_id,
-        )
+        check_greedy(model, args.out, tok, [DESCRIBE, "how many legs does it have?"])
         print("greedy outputs identical")
     return 0
 

@@ -140,6 +140,7 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
                 "re-export or restore it"
             )
     bundle = Bundle(folder, manifest)
+    _check_box_prompt(bundle)
     _check_tokenizer_matches_decoder(bundle)
     return bundle
 
@@ -160,4 +161,14 @@ def _check_tokenizer_matches_decoder(bundle: Bundle) -> None:
         raise BundleError(
             f"tokenizer {tokenizer_file} has {size} tokens but the decoder was trained "
             f"for {expected}; the two files come from different models"
+        )
+
+
+def _check_box_prompt(bundle: Bundle) -> None:
+    """generation.box_prompt, if present, is a JSON bool (absent: a bundle from before it)."""
+    box_prompt = (bundle.generation or {}).get("box_prompt", False)
+    if not isinstance(box_prompt, bool):
+        raise BundleError(
+            f"{bundle.path / MANIFEST} has generation.box_prompt {box_prompt!r}; expected true "
+            "or false"
         )

@@ -10,6 +10,10 @@ key/value cache is passed explicitly: the first call feeds the bridge prefix, th
 zero-length cache; each later call feeds one token per row and the cache it got back (see
 export/decoder.py for the exact names and shapes). Confidence is the mean probability of the
 generated tokens (and of the end token, when one was produced).
+
+A decoder trained with `box_prompt` (the manifest's generation entry says so) reads the measured
+box as text before the prompt: `box_prompt("how tall is it?", size, True)` gives
+"box 0.5 m 0.4 m 0.9 m. how tall is it?", one prompt per cloud.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 # Must match training/tokenizer.py (tests check): ids come from the tokenizer by these names.
 PAD, BOS, EOS, SEP = "<pad>", "<bos>", "<eos>", "<sep>"
 DESCRIBE = "describe:"
+BOX_UNKNOWN = "box unknown."  # the box prompt's text when the size is not metric (CAD units)
 
 
 @dataclass
@@ -30,6 +35,30 @@ class Generated:
     tokens: list[int]  # without the end token
     logprob: float  # sum of log-probabilities of the tokens (and the end token, if produced)
     confidence: float  # mean probability of those tokens
+
+
+def format_metres(x: float) -> str:
+    """A length as spoken in captions and answers: "0.12 m" below 0.3 m, else "1.4 m"."""
+    return f"{x:.2f} m" if x < 0.3 else f"{x:.1f} m"
+
+
+def box_prompt(prompt: str, size: Sequence[float] | np.ndarray, size_known: bool) -> str:
+    """The prompt after the measured box as text: "box 0.19 m 0.14 m 0.06 m. <prompt>".
+
+    size is (length, width, height) in metres as `ros_pointlang.preprocess.upright_box` gives
+    it (length >= width); an unknown size gives "box unknown. <prompt>". Why text: size answers
+    are digits, and a decoder copies digit tokens it can attend to exactly, where regressing
+    them from the prefix's one size embedding gets them wrong more often than not.
+    """
+    if not size_known:
+        return f"{BOX_UNKNOWN} {prompt}"
+    values = np.asarray(size, np.float64)
+    if values.shape != (3,) or not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(
+            f"box size {size!r} is not three finite lengths >= 0; expected (length, width, "
+            "height) in metres"
+        )
+    return "box " + " ".join(format_metres(float(v)) for v in values) + f". {prompt}"
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:

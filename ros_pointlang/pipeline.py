@@ -56,15 +56,33 @@ class Encoded:
 
     def select(self, index: int) -> Encoded:
         """Object `index` as a batch of one."""
-        part = slice(index, index + 1)
+        return self.take([index])
+
+    @staticmethod
+    def concatenate(parts: Sequence[Encoded]) -> Encoded:
+        """One batch of every object of `parts`, in order."""
+        if not parts:
+            raise ValueError("nothing to concatenate; expected at least one Encoded batch")
         return Encoded(
-            self.embeddings[part], self.tokens[part], self.size[part], self.size_known[part]
+            np.concatenate([p.embeddings for p in parts]),
+            np.concatenate([p.tokens for p in parts]),
+            np.concatenate([p.size for p in parts]),
+            np.concatenate([p.size_known for p in parts]),
+        )
+
+    def take(self, indices: Sequence[int]) -> Encoded:
+        """The objects at `indices`, in that order, as one batch."""
+        rows = np.asarray(indices, dtype=np.int64)
+        return Encoded(
+            self.embeddings[rows], self.tokens[rows], self.size[rows], self.size_known[rows]
         )
 
 
 class Language:
     """Captions and answers: the bundle's bridge + decoder (explicit key/value cache) and its
-    tokenizer, decoded greedily or by beam search in numpy (ros_pointlang/decode.py)."""
+    tokenizer, decoded greedily or by beam search in numpy (ros_pointlang/decode.py). With
+    `"box_prompt": true` in the manifest's generation entry, each cloud's prompt starts with
+    its measured box as text (`decode.box_prompt`), as the decoder was trained."""
 
     def __init__(self, bundle: Bundle, options: BackendOptions) -> None:
         from tokenizers import Tokenizer
@@ -89,13 +107,21 @@ class Language:
             cache_shape=(int(cache[0]), int(cache[1]), int(cache[2])),
         )
         self.options = dict(generation.get("decoding", {}))
+        # Bundles from before the box prompt lack the key: their decoder reads bare prompts.
+        self.box_prompt = bool(generation.get("box_prompt", False))
 
     def generate(self, encoded: Encoded, prompt: str, beam: int) -> list[Generated]:
-        from ros_pointlang.decode import generate_text
+        from ros_pointlang.decode import box_prompt, generate_text
 
         prefix = self.generator.prefix(encoded.tokens, encoded.size, encoded.size_known)
+        prompts: str | list[str] = prompt
+        if self.box_prompt:  # one prompt per cloud: its own measured box, as in training
+            prompts = [
+                box_prompt(prompt, size, bool(known))
+                for size, known in zip(encoded.size, encoded.size_known, strict=True)
+            ]
         results = generate_text(
-            self.generator, self.tokenizer, prefix, prompt, beam_size=beam, **self.options
+            self.generator, self.tokenizer, prefix, prompts, beam_size=beam, **self.options
         )
         return [Generated(text, float(confidence)) for text, confidence in results]
 

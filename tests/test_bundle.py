@@ -89,6 +89,15 @@ def test_tokenizer_that_does_not_fit_the_decoder(bundle_copy):
         load_bundle(bundle_copy)
 
 
+def test_box_prompt_that_is_not_a_bool(bundle_copy):
+    edit_manifest(
+        bundle_copy,
+        lambda m: m.update(generation={"tokenizer_file": "text_tokenizer.json", "box_prompt": "1"}),
+    )
+    with pytest.raises(BundleError, match="box_prompt '1'; expected true or false"):
+        load_bundle(bundle_copy)
+
+
 def test_label_embeddings_of_the_wrong_width(bundle_copy):
     edit_manifest(bundle_copy, lambda m: m["point_encoder"].update(embed_dim=512))
     with pytest.raises(BundleError, match="shape"):

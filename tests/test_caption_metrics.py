@@ -13,6 +13,7 @@ from training.caption_metrics import (
     names_category,
     rouge_l,
     sbert_similarity,
+    score_samples,
     words,
 )
 
@@ -78,3 +79,26 @@ def test_category_named():
     assert not names_category("a tv-stand", ["stand"])
     rate = category_named_rate(["a chair", "a sofa", "a desk"], [["chair"], ["couch"], ["desk"]])
     assert rate == pytest.approx(2 / 3)
+
+
+def test_score_samples_pools_every_score():
+    samples = [
+        {
+            "caption": "a red chair.",
+            "references": ["a red chair."],
+            "qa": [
+                {"question": "what is it?", "answer": "chair", "predicted": "Chair.", "type": "c"},
+                {"question": "how tall?", "answer": "1.0 m", "predicted": "0.9 m", "type": "s"},
+            ],
+        },
+        {"caption": "a table", "references": [], "qa": []},
+    ]
+    scores = score_samples(samples, [["chair"], ["desk"]])
+    assert scores["qa.exact_match"] == 0.5
+    assert scores["qa.exact_match.c"] == 1.0 and scores["qa.exact_match.s"] == 0.0
+    assert scores["caption.bleu4"] == pytest.approx(1.0)  # only the sample with references
+    assert scores["caption.rouge_l"] == pytest.approx(1.0)
+    assert scores["caption.category_named"] == 0.5  # "table" is not "desk"
+    assert "caption.sbert" not in scores  # no text encoder
+    with pytest.raises(ValueError, match="name lists"):
+        score_samples(samples, [["chair"]])

@@ -1,4 +1,5 @@
-"""Stage-2 training loop on a tiny manifest: runs, resumes, learns, writes a bundle, exports."""
+"""Stage-2 training loop on a tiny manifest: runs, resumes, learns, writes a bundle, exports
+(the runtime bundle then answers as torch does, with and without the box prompt)."""
 
 import csv
 import hashlib
@@ -7,10 +8,15 @@ import json
 import pytest
 import torch
 
+from export.cli import export_bundle
 from export.decoder import main as export_main
+from ros_pointlang.decode import box_prompt
+from ros_pointlang.pipeline import Pipeline
 from tests.tiny_objects import make_manifest
+from training.align import load_cloud, load_objects
 from training.caption_train import evaluate_checkpoint, main, record_metrics
 from training.generate import load_captioner
+from training.tokenizer import DESCRIBE, TextTokenizer
 
 torch.set_num_threads(1)
 
@@ -82,3 +88,77 @@ def test_bundle_roundtrip_evaluate_and_export(tmp_path):
     assert json.loads((bundle / "manifest.json").read_text())["captioner"]["metrics"] == metrics
     assert export_main(["--checkpoint", str(bundle / "captioner.pt"), "--out", str(bundle)]) == 0
     assert (bundle / "decoder.onnx").is_file() and (bundle / "bridge.onnx").is_file()
+
+    # The runtime bundle: ONNX Runtime answers as torch greedy does, box prompt included.
+    assert model.config.decoder.box_prompt  # caption_tiny.yaml turns it on
+    runtime = tmp_path / "runtime"
+    export_bundle(
+        bundle / "point_encoder.pt", runtime, bundle / "captioner.pt", vocabulary=["bowl", "door"]
+    )
+    manifest_path = runtime / "manifest.json"
+    assert json.loads(manifest_path.read_text())["generation"]["box_prompt"] is True
+    objects, _ = load_objects([str(data)])
+    clouds = [load_cloud(o) for o in objects[::7][:3]]  # different sizes: prompt lengths differ
+    assert_runtime_equals_torch(model, Pipeline.from_bundle(runtime), clouds, box=True)
+    # A bundle from before the key: bare prompts, as its decoder was trained.
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["generation"]["box_prompt"]
+    manifest_path.write_text(json.dumps(manifest))
+    assert_runtime_equals_torch(model, Pipeline.from_bundle(runtime), clouds, box=False)
+
+
+def assert_runtime_equals_torch(model, pipeline, clouds, box):
+    """Pipeline captions and answers (batched, one prompt per cloud) equal torch greedy text and
+    confidence, with the torch prompts built from the box when `box`."""
+    tok = TextTokenizer.from_file(pipeline.bundle.file("tokenizer.json"))
+    max_new = pipeline.bundle.generation["decoding"]["max_new_tokens"]
+    encoded = pipeline.encode(clouds)
+    tokens = torch.from_numpy(encoded.tokens)
+    size, known = torch.from_numpy(encoded.size), torch.from_numpy(encoded.size_known)
+    for question in (DESCRIBE, "what is this?"):
+        got = pipeline.answer_encoded(encoded, question)
+        for i, generated in enumerate(got):
+            text = box_prompt(question, encoded.size[i], True) if box else question
+            ids = torch.tensor([tok.prompt(text)])
+            row = (tokens[i : i + 1], size[i : i + 1], known[i : i + 1])
+            out = model.generate(*row, ids, tok.eos_id, max_new)[0]
+            # Confidence: the mean probability of the tokens (and the end token, if reached).
+            targets = [*out, tok.eos_id] if len(out) < max_new else out
+            with torch.no_grad():
+                logits = model(*row, torch.cat([ids, torch.tensor([out], dtype=torch.long)], 1))
+            probs = logits[0, ids.shape[1] - 1 :].softmax(-1)[: len(targets)]
+            confidence = probs[torch.arange(len(targets)), targets].mean().item()
+            assert generated.text == tok.decode(out)
+            assert generated.confidence == pytest.approx(confidence, abs=1e-4)
+
+
+def test_captioner_refuses_an_encoder_it_was_not_trained_on(tmp_path):
+    data = make_manifest(tmp_path / "data", per_category=4, points=300)
+    from training.model import PointEncoder, PointEncoderConfig
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+
+    def save_encoder(seed):
+        torch.manual_seed(seed)
+        encoder = PointEncoder(PointEncoderConfig.named("tiny"))
+        state = {"model_config": encoder.config.to_dict(), "model": encoder.state_dict()}
+        torch.save(state, bundle / "point_encoder.pt")
+
+    save_encoder(0)
+    args = [
+        "--config",
+        "training/configs/caption_tiny.yaml",
+        f"data.roots={data}",
+        f"out_dir={tmp_path / 'run'}",
+        f"encoder_checkpoint={bundle / 'point_encoder.pt'}",
+        f"bundle_dir={bundle}",
+        "optim.max_steps=2",
+        "optim.batch_size=4",
+        "vocab_size=200",
+    ]
+    assert main(args) == 0
+    load_captioner(str(bundle / "captioner.pt"))  # its own encoder: fine
+    save_encoder(1)  # stage 1 retrained, stage 2 not
+    with pytest.raises(ValueError, match="not the encoder"):
+        load_captioner(str(bundle / "captioner.pt"))

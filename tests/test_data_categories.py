@@ -3,6 +3,7 @@ from training.data.categories import (
     SEEN_CATEGORIES,
     SYNONYMS,
     UNSEEN_CATEGORIES,
+    category_names,
     display_name,
     find_unseen_words,
 )
@@ -28,3 +29,9 @@ def test_seen_synonyms_never_name_an_unseen_category():
 def test_unseen_word_matching_is_whole_word():
     assert find_unseen_words("a cupboard and a bathroom") == []
     assert find_unseen_words("a Mug on a table") == ["Mug"]
+
+
+def test_category_names_cover_synonyms_and_imported_names():
+    assert category_names("flower_pot")[0] == "flower pot"
+    assert "aeroplane" in category_names("airplane")
+    assert category_names("coffee_machine") == ("coffee machine",)  # not one of the 40

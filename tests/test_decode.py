@@ -3,12 +3,19 @@
 import subprocess
 import sys
 
+import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
 
 from export.decoder import export_decoder
-from ros_pointlang.decode import Generator, _banned_ngram_tokens, generate_text
+from ros_pointlang.decode import (
+    Generator,
+    _banned_ngram_tokens,
+    box_prompt,
+    format_metres,
+    generate_text,
+)
 from tests.test_generate import tiny_captioner
 from training.tokenizer import DESCRIBE, TextTokenizer, train_tokenizer
 
@@ -87,6 +94,21 @@ def test_generate_text_with_a_tokenizer(setup):
     assert len(texts) == 3 and all(isinstance(t, str) and 0 < c <= 1 for t, c in texts)
     beams = generate_text(generator, tok.tokenizer, prefix, "four", beam_size=3, max_new_tokens=5)
     assert len(beams) == 3
+
+
+def test_box_prompt_spells_the_box_as_answers_spell_sizes():
+    size = np.array([0.19, 0.142, 0.06], np.float32)  # (length, width, height) as upright_box
+    assert box_prompt("what is its width?", size, True) == (
+        "box 0.19 m 0.14 m 0.06 m. what is its width?"
+    )
+    assert box_prompt(DESCRIBE, [1.26, 0.9, 0.31], True) == "box 1.3 m 0.9 m 0.3 m. describe:"
+    # Not metric (CAD units): the numbers mean nothing, so none are written.
+    assert box_prompt("how tall is it?", size, False) == "box unknown. how tall is it?"
+    assert format_metres(0.123) == "0.12 m" and format_metres(0.3) == "0.3 m"
+    with pytest.raises(ValueError, match="three finite lengths"):
+        box_prompt("how tall is it?", [0.5, float("nan"), 1.0], True)
+    with pytest.raises(ValueError, match="three finite lengths"):
+        box_prompt("how tall is it?", [0.5, 1.0], True)
 
 
 def test_runtime_module_never_imports_torch():

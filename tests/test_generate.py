@@ -3,7 +3,13 @@
 import pytest
 import torch
 
-from training.generate import CaptionerConfig, DecoderConfig, PointCaptioner, load_captioner
+from training.generate import (
+    CaptionerConfig,
+    DecoderConfig,
+    PointCaptioner,
+    decoder_prompts,
+    load_captioner,
+)
 from training.model import PointEncoderConfig
 
 torch.set_num_threads(1)
@@ -101,6 +107,23 @@ def test_greedy_generate_and_checkpoint_roundtrip(tmp_path):
         assert nxt[0].item() == out[0][step]
         ids = torch.cat([ids, nxt.unsqueeze(1)], 1)
     path = tmp_path / "captioner.pt"
-    torch.save({"captioner_config": model.config.to_dict(), "model": model.state_dict()}, path)
+    config = model.config.to_dict()
+    del config["decoder"]["box_prompt"]  # as checkpoints written before the field
+    torch.save({"captioner_config": config, "model": model.state_dict()}, path)
     loaded, _ = load_captioner(str(path))
+    assert loaded.config.decoder.box_prompt is False
     assert loaded.generate(tokens, size, known, prompt, eos_id=2, max_new_tokens=8) == out
+
+
+def test_decoder_prompts_put_each_rows_box_before_its_prompt():
+    size = torch.tensor([[0.5, 0.4, 0.9], [2.0, 1.0, 0.7]])
+    known = torch.tensor([True, False])
+    on = DecoderConfig.named("tiny", box_prompt=True)
+    assert decoder_prompts(on, ["how tall is it?", "describe:"], size, known) == [
+        "box 0.5 m 0.4 m 0.9 m. how tall is it?",
+        "box unknown. describe:",
+    ]
+    off = DecoderConfig.named("tiny")
+    assert decoder_prompts(off, ["how tall is it?"] * 2, size, known) == ["how tall is it?"] * 2
+    with pytest.raises(ValueError):  # one size row per prompt
+        decoder_prompts(on, ["how tall is it?"], size, known)

@@ -52,7 +52,8 @@ def load_manifest(root: str | Path) -> tuple[dict, Path]:
 def load_objects(roots: list[str] | str) -> tuple[list[dict], list[str]]:
     """Objects of one or more dataset folders, each with `cloud_path` and `sensor` filled in.
 
-    The sensor comes from the object, else its manifest, else the folder name (`…lidar…`).
+    The sensor comes from the object, else its manifest, else the folder name (`…lidar…`);
+    `data_seed` is the generator's seed from the manifest (None for imported data).
     Returns the objects and the union of the manifests' unseen categories.
     """
     objects, unseen = [], set()
@@ -68,6 +69,7 @@ def load_objects(roots: list[str] | str) -> tuple[list[dict], list[str]]:
                 | {
                     "cloud_path": str(folder / obj["cloud"]),
                     "sensor": obj.get("sensor") or default_sensor,
+                    "data_seed": manifest.get("seed"),
                 }
             )
     return objects, sorted(unseen)

@@ -141,3 +141,42 @@ def category_named_rate(captions: Sequence[str], names: Sequence[Sequence[str]])
         return float("nan")
     hits = [names_category(c, n) for c, n in zip(captions, names, strict=True)]
     return sum(hits) / len(hits)
+
+
+def score_samples(
+    samples: Sequence[dict], names: Sequence[Sequence[str]], text_encoder: object | None = None
+) -> dict[str, float]:
+    """Every caption and QA score of generated samples, under flat dotted keys.
+
+    A sample is {"caption": str, "references": [str], "qa": [{"question", "answer",
+    "predicted", "type"}]} (the records `pointlang-eval dataset` writes); names[i] are the
+    category names sample i's caption may use. Keys: `qa.exact_match` and
+    `qa.exact_match.<type>`, `caption.bleu4`, `caption.rouge_l`, `caption.sbert` (with a
+    text_encoder), `caption.category_named`. Samples without references or questions only
+    take part in the scores they can.
+    """
+    if len(samples) != len(names):
+        raise ValueError(f"got {len(samples)} samples but {len(names)} name lists")
+    metrics: dict[str, float] = {}
+    pairs = [pair for s in samples for pair in s.get("qa", [])]
+    if pairs:
+        scores = exact_match(
+            [p["predicted"] for p in pairs],
+            [p["answer"] for p in pairs],
+            [p["type"] for p in pairs],
+        )
+        for key, value in scores.items():
+            metrics["qa.exact_match" + ("" if key == "all" else f".{key}")] = value
+    described = [s for s in samples if s.get("references")]
+    if described:
+        cands = [s["caption"] for s in described]
+        refs = [s["references"] for s in described]
+        metrics["caption.bleu4"] = bleu4(cands, refs)
+        metrics["caption.rouge_l"] = mean_rouge_l(cands, refs)
+        if text_encoder is not None:
+            metrics["caption.sbert"] = sbert_similarity(cands, refs, text_encoder)
+    if samples:
+        metrics["caption.category_named"] = category_named_rate(
+            [s["caption"] for s in samples], names
+        )
+    return metrics

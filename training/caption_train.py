@@ -9,9 +9,12 @@ so a step costs only the bridge and the decoder. Tuned (`freeze_encoder=false`),
 augmented and encoded afresh. Each batch is all captions ("describe:") with probability
 `caption_prob`, else all QA pairs: short answers then pad only to short lengths (a step
 costs ~40 % less than mixed batches padded to the longest caption), and the few answer tokens
-are not outweighed by the many caption tokens of a shared token-mean loss. `<out_dir>/last.pt`
-holds the captioner config, weights, optimiser, step, the training config and the tokenizer;
-`--resume` continues with the same data order. Metrics go to `<out_dir>/metrics.csv`.
+are not outweighed by the many caption tokens of a shared token-mean loss. With
+`decoder.box_prompt` every prompt starts with the measured box as text ("box 0.5 m 0.4 m 0.9 m.
+how tall is it?"), made from the very size row the bridge reads (after size dropout: "box
+unknown."), so a size answer can copy its digits. `<out_dir>/last.pt` holds the captioner
+config, weights, optimiser, step, the training config and the tokenizer; `--resume` continues
+with the same data order. Metrics go to `<out_dir>/metrics.csv`.
 """
 
 from __future__ import annotations
@@ -33,16 +36,17 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from training.align import load_cloud, load_objects, prepare_sample, split_training_objects
-from training.caption_metrics import (
-    bleu4,
-    category_named_rate,
-    exact_match,
-    mean_rouge_l,
-    sbert_similarity,
-)
+from training.caption_metrics import score_samples
 from training.config import AugmentConfig, DataConfig, _build, parse_override
-from training.data.categories import SYNONYMS
-from training.generate import CaptionerConfig, DecoderConfig, PointCaptioner, next_token_loss
+from training.data.categories import category_names
+from training.generate import (
+    CaptionerConfig,
+    DecoderConfig,
+    PointCaptioner,
+    decoder_prompts,
+    encoder_weights_sha256,
+    next_token_loss,
+)
 from training.model import PointEncoder, PointEncoderConfig
 from training.tokenizer import DESCRIBE, TextTokenizer, corpus, train_tokenizer
 from training.train import ENCODER_NAME, data_fingerprint, init_distributed, load_encoder
@@ -295,6 +299,11 @@ def evaluate_generation(
         features = {k: torch.cat([c[k] for c in chunks]) for k in chunks[0]}
 
     def run(indices: list[int], prompts: list[str]) -> list[str]:
+        # The box text comes from the same size rows the bridge reads below.
+        which = torch.tensor(indices, dtype=torch.long)
+        prompts = decoder_prompts(
+            model.config.decoder, prompts, features["size"][which], features["size_known"][which]
+        )
         # One prompt length per call: group equal-length prompts so no padding is needed.
         out = [""] * len(prompts)
         groups: dict[int, list[int]] = {}
@@ -330,31 +339,18 @@ def evaluate_generation(
             answers.append(pair["answer"])
             types.append(pair["type"])
     predictions = run(qa_index, questions)
-    metrics: dict[str, float] = {}
-    if questions:
-        for key, value in exact_match(predictions, answers, types).items():
-            metrics["qa.exact_match" + ("" if key == "all" else f".{key}")] = value
-    refs = [obj.get("captions", []) for obj in objects]
-    with_refs = [i for i, r in enumerate(refs) if r]
-    cands, refs = [captions[i] for i in with_refs], [refs[i] for i in with_refs]
-    if cands:
-        metrics["caption.bleu4"] = bleu4(cands, refs)
-        metrics["caption.rouge_l"] = mean_rouge_l(cands, refs)
-        if text_encoder is not None:
-            metrics["caption.sbert"] = sbert_similarity(cands, refs, text_encoder)
-    names = [SYNONYMS.get(o["category"], (o["category"].replace("_", " "),)) for o in objects]
-    metrics["caption.category_named"] = category_named_rate(captions, names)
     samples = [
         {
             "id": o.get("id"),
             "category": o["category"],
             "caption": c,
             "references": o.get("captions", []),
+            "qa": [],
         }
         for o, c in zip(objects, captions, strict=True)
     ]
     for j, i in enumerate(qa_index):
-        samples[i].setdefault("qa", []).append(
+        samples[i]["qa"].append(
             {
                 "question": questions[j],
                 "answer": answers[j],
@@ -362,6 +358,8 @@ def evaluate_generation(
                 "type": types[j],
             }
         )
+    names = [category_names(o["category"]) for o in objects]
+    metrics = score_samples(samples, names, text_encoder)
     return metrics, samples
 
 
@@ -544,9 +542,6 @@ def main(argv: list[str] | None = None) -> int:
             views = rng.integers(1, 1 << 30, size=batch_size)
         caption = bool(rng.random() < cfg.caption_prob)
         texts = [pick_text(train_objects[i], rng, caption) for i in index]
-        ids, labels = make_sequences(
-            [p for p, _ in texts], [t for _, t in texts], tokenizer, max_tokens
-        )
         if table is not None:
             rows = torch.from_numpy(views * len(train_objects) + index)
             tokens = table["tokens"][rows].float()  # (B, G + 1, D)
@@ -561,6 +556,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             tokens = model.encode(*(x.to(device) for x in inputs))
             size, known = inputs[1], inputs[2]
+        prompts = decoder_prompts(cfg.decoder, [p for p, _ in texts], size, known)
+        ids, labels = make_sequences(prompts, [t for _, t in texts], tokenizer, max_tokens)
         lr = learning_rate(step, cfg.optim)
         for group in optimizer.param_groups:
             group["lr"] = lr * group["scale"]
@@ -649,13 +646,18 @@ def write_bundle(
     """captioner.pt (config + weights + tokenizer), tokenizer.json and the manifest's recipe."""
     bundle.mkdir(parents=True, exist_ok=True)
     path = bundle / CAPTIONER_NAME
-    # The encoder's weights already live in the bundle's point_encoder.pt: keep one copy.
+    # The encoder's weights already live in the bundle's point_encoder.pt: keep one copy, and
+    # the hash of the copy this decoder learnt from (`load_captioner` refuses any other).
     weights = {k: v for k, v in model.state_dict().items() if not k.startswith("encoder.")}
+    encoder_state = {
+        k[len("encoder.") :]: v for k, v in model.state_dict().items() if k.startswith("encoder.")
+    }
     torch.save(
         {
             "captioner_config": model.config.to_dict(),
             "model": weights,
             "encoder_file": ENCODER_NAME,
+            "encoder_sha256": encoder_weights_sha256(encoder_state),
             "tokenizer": tokenizer.tokenizer.to_str(),
         },
         path,

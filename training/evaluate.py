@@ -5,7 +5,9 @@ zero-shot top-1/top-5 for seen categories (held-out instances), the unseen ones 
 per sensor (surface samples vs LiDAR partial views); few-shot accuracy at k = 1, 4, 16 with a
 residual adapter; retrieval R@1/R@5 both ways; the "unknown" threshold calibrated on the
 validation split and how it separates unseen objects when only seen names are offered; and a
-confusion-matrix plot. JSON keys are flat and dotted (`zero_shot.seen.top1`).
+confusion-matrix plot. JSON keys are flat and dotted (`zero_shot.seen.top1`). A bundle with a
+caption stage adds caption and QA scores on the seen test objects (`qa.exact_match`,
+`caption.sbert`, ..., training/evaluate_language.py) and a page of sample clouds.
 
 A runtime bundle is measured through its ONNX encoder on ONNX Runtime (what the robot runs);
 a training bundle (`point_encoder.pt`) through torch. `pointlang-eval bag` (training/
@@ -23,11 +25,13 @@ import torch
 
 from training.align import display_name, embed_objects, load_objects
 from training.evaluate_bag import add_bag_parser, run_bag
+from training.evaluate_language import evaluate_language, generation_objects, page_samples
 from training.labels import calibrate_threshold, fit_adapter, label_embeddings
 from training.text import TextEncoder
 from training.train import ENCODER_NAME, load_encoder
 
 FEW_SHOT_K = (1, 4, 16)
+SAMPLES_IN_MANIFEST = 6
 
 
 def topk_accuracy(similarity: torch.Tensor, targets: torch.Tensor, k: int) -> float:
@@ -156,7 +160,16 @@ def evaluate_dataset(
     few_shot_seeds: int = 3,
     confusion_path: Path | None = None,
     text_cache: str | None = None,
-) -> dict[str, float]:
+    generation: bool = True,
+    generation_limit: int = 0,
+    samples_dir: Path | None = None,
+) -> tuple[dict[str, float], list[dict]]:
+    """Alignment metrics (and caption/QA metrics unless `generation` is off) of a bundle, and
+    the generated caption/answer samples (none without a caption stage).
+
+    generation_limit: at most this many test objects per sensor for captions and answers (a
+    seeded sample; 0 = all). samples_dir: where the sample page goes (none if not given).
+    """
     model = load_bundle_encoder(Path(bundle))
     objects, unseen_list = load_objects(roots)
     unseen = set(unseen_list)
@@ -237,7 +250,14 @@ def evaluate_dataset(
         matrix = confusion_matrix(similarity.argmax(-1), targets, len(categories))
         title = f"zero-shot, {len(test)} test objects, top-1 {metrics['zero_shot.all.top1']:.3f}"
         plot_confusion(matrix, categories, confusion_path, title)
-    return metrics
+
+    samples: list[dict] = []
+    if generation:
+        pipeline = model.pipeline if isinstance(model, OnnxEncoder) else None
+        chosen = generation_objects(objects, unseen, generation_limit)
+        scores, samples = evaluate_language(Path(bundle), pipeline, chosen, text, samples_dir)
+        metrics |= scores
+    return metrics, samples
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -254,15 +274,38 @@ def main(argv: list[str] | None = None) -> int:
     )
     data.add_argument("--no-metric", action="store_true", help="treat sizes as unknown (CAD data)")
     data.add_argument("--few-shot-seeds", type=int, default=3)
+    data.add_argument("--no-generation", action="store_true", help="skip the caption and QA scores")
+    data.add_argument(
+        "--generation-limit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="captions and answers for at most N seen test objects per sensor (0 = all)",
+    )
+    data.add_argument(
+        "--samples",
+        type=Path,
+        help="folder for the sample-caption page (default: beside --json, <name>.samples)",
+    )
     data.add_argument("--update-bundle", action="store_true", help="store metrics in its manifest")
     add_bag_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "bag":
         return run_bag(args)
     torch.manual_seed(0)
+    if args.generation_limit < 0:
+        parser.error(f"--generation-limit {args.generation_limit} must be 0 (all) or more")
     confusion = args.confusion or (args.json.with_suffix(".confusion.png") if args.json else None)
-    metrics = evaluate_dataset(
-        args.dirs, args.bundle, not args.no_metric, args.few_shot_seeds, confusion
+    samples = args.samples or (args.json.with_suffix(".samples") if args.json else None)
+    metrics, samples = evaluate_dataset(
+        args.dirs,
+        args.bundle,
+        not args.no_metric,
+        args.few_shot_seeds,
+        confusion,
+        generation=not args.no_generation,
+        generation_limit=args.generation_limit,
+        samples_dir=samples,
     )
     for key, value in metrics.items():
         print(f"{key:50s} {value:.4f}" if isinstance(value, float) else f"{key:50s} {value}")
@@ -273,10 +316,14 @@ def main(argv: list[str] | None = None) -> int:
         manifest_path = args.bundle / "manifest.json"
         manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
         manifest["metrics"] = metrics
+        # A few generated outputs with what remakes their clouds: tests/test_default_model.py
+        # regenerates those objects and checks the bundle still says exactly this.
+        manifest["metrics_samples"] = page_samples(samples, SAMPLES_IN_MANIFEST)
         # The runtime's "unknown" cut-off (export/cli.py carries it into the ONNX bundle).
         manifest.setdefault("labels", {})["unknown_threshold"] = metrics["open_set.threshold"]
+        limit = ["--generation-limit", str(args.generation_limit)] if args.generation_limit else []
         manifest["metrics_command"] = "pointlang-eval dataset " + " ".join(
-            [*args.dirs, "--bundle", str(args.bundle)]
+            [*args.dirs, "--bundle", str(args.bundle), *limit]
         )
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     return 0

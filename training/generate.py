@@ -7,6 +7,10 @@ and answers (the question is the prompt):
 
     [prefix (Q + 2)] <bos> prompt tokens <sep> target tokens <eos>
 
+With `DecoderConfig.box_prompt` the prompt starts with the measured box as text ("box 0.5 m
+0.4 m 0.9 m. describe:", `ros_pointlang.decode.box_prompt`): the size token alone is one float
+embedding the decoder would have to turn into digits; from text, it copies them.
+
 Its key/value cache is explicit: `past_keys`/`past_values` (L, B, H, T_past, hd) go in, the
 updated (L, B, H, T_past + P + T, hd) come out. DESIGN.md's export trap (a `DynamicCache`
 traced at one shape, wrong at another) cannot happen to plain tensors whose lengths the graph
@@ -22,7 +26,9 @@ embeddings, and training uses that model's tokenizer with our special tokens app
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -30,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ros_pointlang.decode import box_prompt
 from training.model import PointEncoder, PointEncoderConfig
 
 # Additive mask value: finite, so a query whose keys are all padding (left padding) gives a
@@ -49,6 +56,10 @@ class DecoderConfig:
     num_queries: int = 16  # Q learned queries; the prefix adds a pooled and a size token
     bridge_depth: int = 2
     encoder_width: int = 256  # width of the point tokens the bridge reads
+    # Prompts start with the measured box as text ("box 0.5 m 0.4 m 0.9 m. how tall is it?",
+    # ros_pointlang.decode.box_prompt), so size answers copy its digits. Checkpoints and bundles
+    # from before this field load as False: their prompts stay bare.
+    box_prompt: bool = False
 
     @classmethod
     def named(cls, size: str, **overrides: object) -> DecoderConfig:
@@ -402,22 +413,61 @@ class PointCaptioner(nn.Module):
         return finished | (nxt == eos_id)
 
 
+def decoder_prompts(
+    config: DecoderConfig,
+    prompts: Sequence[str],
+    size: torch.Tensor,
+    size_known: torch.Tensor,
+) -> list[str]:
+    """The prompts as the decoder reads them: after the measured box if `config.box_prompt`.
+
+    size (B, 3) metres and size_known (B,) must be the rows the bridge gets for the same
+    samples (after size dropout), so the text never contradicts the size token.
+    """
+    if not config.box_prompt:
+        return list(prompts)
+    return [
+        box_prompt(p, s, k)
+        for p, s, k in zip(prompts, size.tolist(), size_known.tolist(), strict=True)
+    ]
+
+
 def next_token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy of logits (B, T, V) against labels (B, T), ignoring -100."""
     return F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100)
 
 
+def encoder_weights_sha256(state: dict[str, torch.Tensor]) -> str:
+    """A hash of encoder weights (names, shapes, values): the same for the same weights in
+    whatever file holds them."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].detach().cpu().contiguous()
+        digest.update(f"{name}{tuple(tensor.shape)}{tensor.dtype}".encode())
+        digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()
+
+
 def load_captioner(path: str, map_location: str = "cpu") -> tuple[PointCaptioner, dict]:
-    """A PointCaptioner rebuilt from the config stored in a checkpoint, and the checkpoint."""
+    """A PointCaptioner rebuilt from the config stored in a checkpoint, and the checkpoint.
+
+    A bundle's captioner.pt reads the encoder from its sibling point_encoder.pt and refuses
+    one other than the encoder it was trained on (a retrained stage 1 needs a new stage 2).
+    """
     checkpoint = torch.load(path, map_location=map_location, weights_only=False)
     model = PointCaptioner(CaptionerConfig.from_dict(checkpoint["captioner_config"]))
     weights = dict(checkpoint["model"])
     if "encoder_file" in checkpoint:
-        # A bundle's captioner.pt: the encoder weights sit in a sibling file (point_encoder.pt).
         encoder_path = Path(path).parent / checkpoint["encoder_file"]
         if not encoder_path.is_file():
             raise ValueError(f"{path} needs its encoder weights at {encoder_path}; none found")
         encoder_state = torch.load(encoder_path, map_location=map_location, weights_only=False)
+        expected = checkpoint.get("encoder_sha256")  # absent in captioners saved before it
+        if expected and encoder_weights_sha256(encoder_state["model"]) != expected:
+            raise ValueError(
+                f"{encoder_path} is not the encoder {path} was trained on (weights hash "
+                f"{expected[:12]}…); train stage 2 again on it or restore that encoder"
+            )
         weights |= {f"encoder.{k}": v for k, v in encoder_state["model"].items()}
     model.load_state_dict(weights)
     return model.eval(), checkpoint

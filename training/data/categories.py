@@ -124,6 +124,11 @@ def display_name(category: str) -> str:
     return SYNONYMS[category][0]
 
 
+def category_names(category: str) -> tuple[str, ...]:
+    """Every word a caption may use for a category (imported names: the name with spaces)."""
+    return SYNONYMS.get(category, (category.replace("_", " "),))
+
+
 def category_index(category: str) -> int:
     """ModelNet40 label index of a category name."""
     if category not in CATEGORIES:

@@ -6,6 +6,7 @@ import os
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,30 @@ def pick_samples(records: Sequence[ObjectRecord], per_category: int = 1) -> list
     return out
 
 
+def draw_cloud(ax: Any, cloud: np.ndarray, max_points: int = 3000) -> None:
+    """Scatter a metric cloud into a 3D axes as seen from the sensor side (-x), coloured by z."""
+    if len(cloud) > max_points:
+        cloud = cloud[np.linspace(0, len(cloud) - 1, max_points).astype(int)]
+    if len(cloud):
+        centre = (cloud.max(0) + cloud.min(0)) / 2
+        # Equal scales on every axis: a flat table must look flat.
+        half = float((cloud.max(0) - cloud.min(0)).max()) / 2 or 0.5
+        ax.scatter(
+            cloud[:, 0],
+            cloud[:, 1],
+            cloud[:, 2],
+            s=0.6,
+            c=cloud[:, 2],
+            cmap="viridis",
+            depthshade=False,
+        )
+        ax.set_xlim(centre[0] - half, centre[0] + half)
+        ax.set_ylim(centre[1] - half, centre[1] + half)
+        ax.set_zlim(centre[2] - half, centre[2] + half)
+    ax.view_init(elev=20, azim=200)
+    ax.set_axis_off()
+
+
 def render_contact_sheet(
     records: Sequence[ObjectRecord], out_png: str | os.PathLike, columns: int = 8
 ) -> Path:
@@ -38,26 +63,7 @@ def render_contact_sheet(
     fig = plt.figure(figsize=(columns * 2.6, rows * 3.2), dpi=80)
     for i, record in enumerate(records):
         ax = fig.add_subplot(rows, columns, i + 1, projection="3d")
-        cloud = record.cloud
-        if len(cloud) > 3000:
-            cloud = cloud[np.linspace(0, len(cloud) - 1, 3000).astype(int)]
-        if len(cloud):
-            centre = (cloud.max(0) + cloud.min(0)) / 2
-            half = float((cloud.max(0) - cloud.min(0)).max()) / 2 or 0.5
-            ax.scatter(
-                cloud[:, 0],
-                cloud[:, 1],
-                cloud[:, 2],
-                s=0.6,
-                c=cloud[:, 2],
-                cmap="viridis",
-                depthshade=False,
-            )
-            ax.set_xlim(centre[0] - half, centre[0] + half)
-            ax.set_ylim(centre[1] - half, centre[1] + half)
-            ax.set_zlim(centre[2] - half, centre[2] + half)
-        ax.view_init(elev=20, azim=200)
-        ax.set_axis_off()
+        draw_cloud(ax, record.cloud)
         caption = record.captions[0] if record.captions else (record.category or record.id)
         title = f"{record.id} ({len(record.cloud)} pts)"
         ax.set_title(title, fontsize=7)

@@ -3,7 +3,8 @@
 Several templates and the category's synonyms are mixed per object so a model has to read the
 geometry rather than memorise one sentence. Answers are short and canonical so exact match is a
 fair QA metric: counts as words ("four"), "yes"/"no", the category's spoken name ("flower pot"),
-sizes as "0.45 m" (two decimals below 0.3 m... see ``format_metres``), single attribute words.
+sizes as "0.45 m" (two decimals below 0.3 m, see ``ros_pointlang.decode.format_metres``), single
+attribute words.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# The runtime's definition: a box prompt (ros_pointlang/decode.py) spells sizes as answers do.
+from ros_pointlang.decode import format_metres
 from training.data.categories import SYNONYMS, display_name
 from training.data.shapes import Shape
 
@@ -55,11 +58,6 @@ def singular(noun: str) -> str:
 
 def count_phrase(noun: str, n: int) -> str:
     return f"{number_word(n)} {singular(noun) if n == 1 else noun}"
-
-
-def format_metres(x: float) -> str:
-    """A length as spoken in captions and answers: "0.12 m" below 0.3 m, else "1.4 m"."""
-    return f"{x:.2f} m" if x < 0.3 else f"{x:.1f} m"
 
 
 def orientation_from_yaw(yaw: float) -> str:
