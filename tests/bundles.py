@@ -18,3 +18,21 @@ def make_tiny_bundle(out: Path, seed: int = 0) -> Path:
     export_bundle(checkpoint, out, vocabulary=["chair", "table", "mug"], unknown_threshold=-1.0)
     export_text_encoder_into(out)
     return out
+
+
+def tiny_caption_args(
+    data: Path, out_dir: Path, bundle: Path, steps: int, batch_size: int = 8
+) -> list[str]:
+    """`pointlang-train caption` arguments: the tiny decoder on bundle/point_encoder.pt, for
+    `steps` steps, writing captioner.pt into bundle."""
+    return [
+        "--config",
+        "training/configs/caption_tiny.yaml",
+        f"data.roots={data}",
+        f"out_dir={out_dir}",
+        f"encoder_checkpoint={bundle / 'point_encoder.pt'}",
+        f"bundle_dir={bundle}",
+        f"optim.max_steps={steps}",
+        f"optim.batch_size={batch_size}",
+        "vocab_size=200",
+    ]

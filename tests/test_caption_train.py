@@ -12,6 +12,7 @@ from export.cli import export_bundle
 from export.decoder import main as export_main
 from ros_pointlang.decode import box_prompt
 from ros_pointlang.pipeline import Pipeline
+from tests.bundles import tiny_caption_args
 from tests.tiny_objects import make_manifest
 from training.align import load_cloud, load_objects
 from training.caption_train import evaluate_checkpoint, main, record_metrics
@@ -59,18 +60,7 @@ def test_bundle_roundtrip_evaluate_and_export(tmp_path):
         {"model_config": encoder.config.to_dict(), "model": encoder.state_dict()},
         bundle / "point_encoder.pt",
     )
-    args = [
-        "--config",
-        "training/configs/caption_tiny.yaml",
-        f"data.roots={data}",
-        f"out_dir={out}",
-        f"encoder_checkpoint={bundle / 'point_encoder.pt'}",
-        f"bundle_dir={bundle}",
-        "optim.max_steps=10",
-        "optim.batch_size=8",
-        "vocab_size=200",
-    ]
-    assert main(args) == 0
+    assert main(tiny_caption_args(data, out, bundle, steps=10)) == 0
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["captioner"]["file"] == "captioner.pt"
     encoder_bytes = (bundle / "point_encoder.pt").read_bytes()
@@ -146,18 +136,7 @@ def test_captioner_refuses_an_encoder_it_was_not_trained_on(tmp_path):
         torch.save(state, bundle / "point_encoder.pt")
 
     save_encoder(0)
-    args = [
-        "--config",
-        "training/configs/caption_tiny.yaml",
-        f"data.roots={data}",
-        f"out_dir={tmp_path / 'run'}",
-        f"encoder_checkpoint={bundle / 'point_encoder.pt'}",
-        f"bundle_dir={bundle}",
-        "optim.max_steps=2",
-        "optim.batch_size=4",
-        "vocab_size=200",
-    ]
-    assert main(args) == 0
+    assert main(tiny_caption_args(data, tmp_path / "run", bundle, steps=2, batch_size=4)) == 0
     load_captioner(str(bundle / "captioner.pt"))  # its own encoder: fine
     save_encoder(1)  # stage 1 retrained, stage 2 not
     with pytest.raises(ValueError, match="not the encoder"):

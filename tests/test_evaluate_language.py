@@ -7,6 +7,7 @@ import torch
 
 from export.cli import main as export_main
 from ros_pointlang.pipeline import Pipeline
+from tests.bundles import tiny_caption_args
 from tests.tiny_objects import make_manifest
 from training.align import load_cloud, load_objects
 from training.caption_train import main as caption_main
@@ -46,17 +47,7 @@ def bundles(tmp_path_factory):
         {"model_config": encoder.config.to_dict(), "model": encoder.state_dict()},
         training / "point_encoder.pt",
     )
-    args = [
-        "--config",
-        "training/configs/caption_tiny.yaml",
-        f"data.roots={data}",
-        f"out_dir={root / 'run'}",
-        f"encoder_checkpoint={training / 'point_encoder.pt'}",
-        f"bundle_dir={training}",
-        "optim.max_steps=20",
-        "optim.batch_size=8",
-        "vocab_size=200",
-    ]
+    args = tiny_caption_args(data, root / "run", training, steps=20)
     assert caption_main(args) == 0
     runtime = root / "runtime"
     exported = [
