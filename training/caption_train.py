@@ -49,7 +49,13 @@ from training.generate import (
 )
 from training.model import PointEncoder, PointEncoderConfig
 from training.tokenizer import DESCRIBE, TextTokenizer, corpus, train_tokenizer
-from training.train import ENCODER_NAME, data_fingerprint, init_distributed, load_encoder
+from training.train import (
+    ENCODER_NAME,
+    data_fingerprint,
+    finish_distributed,
+    init_distributed,
+    load_encoder,
+)
 
 CHECKPOINT_NAME = "last.pt"
 CAPTIONER_NAME = "captioner.pt"
@@ -609,8 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         if cfg.bundle_dir:
             write_bundle(Path(cfg.bundle_dir), model, cfg, tokenizer, train_objects, step)
     if distributed:
-        dist.barrier()
-        dist.destroy_process_group()
+        finish_distributed(model, out_dir, rank, world)
     return 0
 
 

@@ -75,6 +75,22 @@ def init_distributed(num_threads: int) -> tuple[bool, int, int, torch.device]:
     return distributed, rank, world, device
 
 
+def finish_distributed(model: torch.nn.Module, out_dir: Path, rank: int, world: int) -> None:
+    """Record every rank's weight checksum in <out_dir>/ddp_checksums.json, then leave the group.
+
+    DDP keeps replicas equal by construction; the record makes a broken set-up visible.
+    """
+    checksum = float(sum(p.double().sum() for p in model.parameters()))
+    checksums: list[float] = [0.0] * world
+    dist.all_gather_object(checksums, checksum)
+    if rank == 0:
+        (out_dir / "ddp_checksums.json").write_text(json.dumps(checksums))
+        if len(set(checksums)) > 1:
+            print(f"warning: ranks ended with different weights: {checksums}")
+    dist.barrier()
+    dist.destroy_process_group()
+
+
 def data_fingerprint(objects: list[dict]) -> str:
     """A short hash of the object list (ids, splits, captions): which data a model saw."""
     keys = ("id", "category", "split", "sensor", "captions")
@@ -262,16 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         if cfg.bundle_dir:
             write_bundle(Path(cfg.bundle_dir), model, cfg, categories, objects, step)
     if distributed:
-        # DDP keeps replicas equal by construction; record it so a broken setup is visible.
-        checksum = float(sum(p.double().sum() for p in model.parameters()))
-        checksums: list[float] = [0.0] * world
-        dist.all_gather_object(checksums, checksum)
-        if rank == 0:
-            (out_dir / "ddp_checksums.json").write_text(json.dumps(checksums))
-            if len(set(checksums)) > 1:
-                print(f"warning: ranks ended with different weights: {checksums}")
-        dist.barrier()
-        dist.destroy_process_group()
+        finish_distributed(model, out_dir, rank, world)
     return 0
 
 
