@@ -453,10 +453,10 @@ def main(argv: list[str] | None = None) -> int:
         tokenizer = TextTokenizer(Tokenizer.from_str(checkpoint["tokenizer"]))
     elif cfg.hf_decoder:
         tokenizer = TextTokenizer.from_hf(cfg.hf_decoder)
-    elif tokenizer_path.exists():
-        tokenizer = TextTokenizer.from_file(tokenizer_path)
     else:
-        if rank == 0:
+        # Only rank 0 looks for the file: a rank that saw rank 0's fresh file would skip this
+        # barrier and pair its next one with it (measured: it then read a missing token cache).
+        if rank == 0 and not tokenizer_path.exists():
             TextTokenizer(train_tokenizer(corpus(train_objects), cfg.vocab_size)).save(
                 tokenizer_path
             )
@@ -615,6 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         if cfg.bundle_dir:
             write_bundle(Path(cfg.bundle_dir), model, cfg, tokenizer, train_objects, step)
     if distributed:
+        del ddp_model  # its reducer must go before the process group it holds (abort at exit)
         finish_distributed(model, out_dir, rank, world)
     return 0
 

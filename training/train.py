@@ -278,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         if cfg.bundle_dir:
             write_bundle(Path(cfg.bundle_dir), model, cfg, categories, objects, step)
     if distributed:
+        del ddp_model  # its reducer must go before the process group it holds (abort at exit)
         finish_distributed(model, out_dir, rank, world)
     return 0
 
