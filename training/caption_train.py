@@ -55,6 +55,7 @@ from training.train import (
     finish_distributed,
     init_distributed,
     load_encoder,
+    resume_from,
 )
 
 CHECKPOINT_NAME = "last.pt"
@@ -433,14 +434,10 @@ def main(argv: list[str] | None = None) -> int:
 
     out_dir = Path(cfg.out_dir)
     checkpoint_path = out_dir / CHECKPOINT_NAME
-    checkpoint = None
-    if checkpoint_path.exists():
-        if not args.resume:
-            parser.error(f"{checkpoint_path} exists: pass --resume or choose another out_dir")
-        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-        stored = caption_config_from_dict(checkpoint["train_config"])
-        stored.optim.max_steps, stored.bundle_dir = cfg.optim.max_steps, cfg.bundle_dir
-        cfg = stored
+    try:
+        cfg, checkpoint = resume_from(checkpoint_path, args.resume, cfg, caption_config_from_dict)
+    except ValueError as error:
+        parser.error(str(error))
 
     _, train_objects, val_objects = split_training_objects(cfg.data.roots)
 

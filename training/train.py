@@ -18,7 +18,9 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -73,6 +75,24 @@ def init_distributed(num_threads: int) -> tuple[bool, int, int, torch.device]:
     if num_threads:
         torch.set_num_threads(num_threads)
     return distributed, rank, world, device
+
+
+def resume_from(
+    path: Path, resume: bool, cfg: Any, from_dict: Callable[[dict], Any]
+) -> tuple[Any, dict | None]:
+    """The config to train with and the checkpoint to continue from (None for a fresh run).
+
+    A checkpoint at path needs `resume` (no run is overwritten by accident); its stored
+    config (rebuilt by from_dict) wins, except for how long to train and where the bundle goes.
+    """
+    if not path.exists():
+        return cfg, None
+    if not resume:
+        raise ValueError(f"{path} exists: pass --resume or choose another out_dir")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    stored = from_dict(checkpoint["train_config"])
+    stored.optim.max_steps, stored.bundle_dir = cfg.optim.max_steps, cfg.bundle_dir
+    return stored, checkpoint
 
 
 def finish_distributed(model: torch.nn.Module, out_dir: Path, rank: int, world: int) -> None:
@@ -134,15 +154,10 @@ def main(argv: list[str] | None = None) -> int:
 
     out_dir = Path(cfg.out_dir)
     checkpoint_path = out_dir / CHECKPOINT_NAME
-    checkpoint = None
-    if checkpoint_path.exists():
-        if not args.resume:
-            parser.error(f"{checkpoint_path} exists: pass --resume or choose another out_dir")
-        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-        # The stored config wins, except for how long to train and where to write the bundle.
-        stored = config_from_dict(checkpoint["train_config"])
-        stored.optim.max_steps, stored.bundle_dir = cfg.optim.max_steps, cfg.bundle_dir
-        cfg = stored
+    try:
+        cfg, checkpoint = resume_from(checkpoint_path, args.resume, cfg, config_from_dict)
+    except ValueError as error:
+        parser.error(str(error))
 
     objects, train_objects, val_objects = split_training_objects(cfg.data.roots)
     categories = sorted({o["category"] for o in train_objects})
