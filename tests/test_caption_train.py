@@ -4,10 +4,6 @@
 import csv
 import hashlib
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -18,6 +14,7 @@ from ros_pointlang.decode import box_prompt
 from ros_pointlang.pipeline import Pipeline
 from tests.bundles import tiny_caption_args
 from tests.tiny_objects import make_manifest
+from tests.torchrun import run_two_processes
 from training.align import load_cloud, load_objects
 from training.caption_train import evaluate_checkpoint, main, record_metrics
 from training.generate import load_captioner
@@ -150,26 +147,8 @@ def test_captioner_refuses_an_encoder_it_was_not_trained_on(tmp_path):
 def test_two_process_ddp_on_gloo_keeps_replicas_equal(tmp_path):
     data = make_manifest(tmp_path / "data", per_category=4, points=300)
     out = tmp_path / "ddp"
-    repo = Path(__file__).resolve().parent.parent
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node=2",
-        "-m",
-        "training.caption_train",
-        "--config",
-        "training/configs/caption_tiny.yaml",
-        f"data.roots={data}",
-        f"out_dir={out}",
-        "optim.max_steps=4",
-        "optim.batch_size=4",
-        "vocab_size=200",
-    ]
-    env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(repo)}
-    result = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stderr[-3000:]
-    checksums = json.loads((out / "ddp_checksums.json").read_text())
+    args = ["--config", "training/configs/caption_tiny.yaml", f"data.roots={data}"]
+    args += [f"out_dir={out}", "optim.max_steps=4", "optim.batch_size=4", "vocab_size=200"]
+    checksums = run_two_processes("training.caption_train", args, out)
     assert len(checksums) == 2 and checksums[0] == checksums[1]
     assert torch.load(out / "last.pt", weights_only=False)["step"] == 4

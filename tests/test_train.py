@@ -2,15 +2,13 @@
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 from tests.tiny_objects import shared_dataset
+from tests.torchrun import run_two_processes
 from training.config import config_from_dict, load_config
 from training.train import main
 
@@ -83,20 +81,8 @@ def test_two_process_ddp_on_gloo_completes_with_equal_weights(tmp_path):
     dataset = shared_dataset()
     main(args(tmp_path / "warm", "optim.max_steps=1"))  # fills the shared caption cache
     out = tmp_path / "ddp"
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node=2",
-        "-m",
-        "training.train",
-        *args(out, "optim.max_steps=6", "optim.batch_size=4"),
-    ]
-    env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    checksums = json.loads((out / "ddp_checksums.json").read_text())
+    train_args = args(out, "optim.max_steps=6", "optim.batch_size=4")
+    checksums = run_two_processes("training.train", train_args, out)
     assert len(checksums) == 2 and checksums[0] == checksums[1]
     assert torch.load(out / "last.pt", weights_only=False)["step"] == 6
     assert dataset.exists()
