@@ -67,3 +67,17 @@ def test_captions_and_answers_of_held_out_lidar_views(pipeline, objects):
     expected = [qa["answer"] for o in sample for qa in o.qa[:2]]
     exact = np.mean([a.text == e for a, e in zip(answers, expected, strict=True)])
     assert exact >= 0.4, list(zip([a.text for a in answers], expected, strict=True))
+
+
+def test_recorded_samples_reproduce(pipeline):
+    """`pointlang-eval dataset --update-bundle` stored a few outputs beside the metrics; the
+    data engine remakes those test objects and the bundle must say exactly the same again."""
+    recorded = load_bundle(BUNDLE).manifest["metrics_samples"]
+    assert len(recorded) >= 4
+    for sample in recorded:
+        category, instance = sample["id"].rsplit("_", 1)
+        obj = generate_object(category, int(instance), sample["data_seed"], sample["sensor"])
+        assert obj.captions == sample["references"], "the data engine no longer remakes it"
+        assert pipeline.caption(obj.cloud).text == sample["caption"], sample["id"]
+        for pair in sample["qa"]:
+            assert pipeline.answer(obj.cloud, pair["question"]).text == pair["predicted"], pair
