@@ -28,8 +28,8 @@ bench: setup
 	$(VENV)/bin/pointlang-bench cloud
 	$(VENV)/bin/pointlang-bench runtime
 
-# The recipe of the shipped default model, end to end (about 2.5 hours on 2 shared CPU cores:
-# stage 1 25-40 min, stage 2 ~100 min with its cached views, each evaluation 3-15 min):
+# The recipe of the shipped default model, end to end (about 1.5 hours on 2 CPU cores: stage 1
+# 25-40 min, stage 2 ~45 min with preparing its cached views, each evaluation 3-15 min):
 # data → stage 1 (alignment) → calibration → stage 2 (captions, QA) → ONNX bundle → metrics.
 DATA := build/data/objects_surface build/data/objects_lidar
 CHECKPOINTS := models/checkpoints/pointlang-small
