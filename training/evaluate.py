@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.generation_limit < 0:
         parser.error(f"--generation-limit {args.generation_limit} must be 0 (all) or more")
     confusion = args.confusion or (args.json.with_suffix(".confusion.png") if args.json else None)
-    samples = args.samples or (args.json.with_suffix(".samples") if args.json else None)
+    samples_dir = args.samples or (args.json.with_suffix(".samples") if args.json else None)
     metrics, samples = evaluate_dataset(
         args.dirs,
         args.bundle,
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         confusion,
         generation=not args.no_generation,
         generation_limit=args.generation_limit,
-        samples_dir=samples,
+        samples_dir=samples_dir,
     )
     for key, value in metrics.items():
         print(f"{key:50s} {value:.4f}" if isinstance(value, float) else f"{key:50s} {value}")
@@ -318,7 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         manifest["metrics"] = metrics
         # A few generated outputs with what remakes their clouds: tests/test_default_model.py
         # regenerates those objects and checks the bundle still says exactly this.
-        manifest["metrics_samples"] = page_samples(samples, SAMPLES_IN_MANIFEST)
+        manifest.pop("metrics_samples", None)
+        if samples:
+            manifest["metrics_samples"] = page_samples(samples, SAMPLES_IN_MANIFEST)
         # The runtime's "unknown" cut-off (export/cli.py carries it into the ONNX bundle).
         manifest.setdefault("labels", {})["unknown_threshold"] = metrics["open_set.threshold"]
         limit = ["--generation-limit", str(args.generation_limit)] if args.generation_limit else []
