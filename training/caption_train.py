@@ -23,8 +23,6 @@ import argparse
 import csv
 import hashlib
 import json
-import math
-import os
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -54,8 +52,10 @@ from training.train import (
     data_fingerprint,
     finish_distributed,
     init_distributed,
+    learning_rate,
     load_encoder,
     resume_from,
+    save_atomically,
 )
 
 CHECKPOINT_NAME = "last.pt"
@@ -145,14 +145,6 @@ def caption_config_from_dict(values: dict) -> CaptionTrainConfig:
     return config
 
 
-def learning_rate(step: int, optim: CaptionOptimConfig) -> float:
-    """Linear warm-up, then cosine decay to min_lr at max_steps (nanoGPT's schedule)."""
-    if step < optim.warmup_steps:
-        return optim.lr * (step + 1) / optim.warmup_steps
-    progress = min(1.0, (step - optim.warmup_steps) / max(1, optim.max_steps - optim.warmup_steps))
-    return optim.min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (optim.lr - optim.min_lr)
-
-
 def make_sequences(
     prompts: list[str], targets: list[str], tokenizer: TextTokenizer, max_tokens: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -236,8 +228,7 @@ def prepared_views(
         out["size"][start : start + len(chunk)] = size
         out["size_known"][start : start + len(chunk)] = known
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(out, path.with_suffix(".tmp"))
-    os.replace(path.with_suffix(".tmp"), path)
+    save_atomically(out, path)
     return out
 
 
@@ -259,8 +250,7 @@ def token_cache(
             views["points"][part], views["size"][part], views["size_known"][part]
         )[1].half()  # (b, G + 1, D)
     out = {"tokens": tokens, "size": views["size"], "size_known": views["size_known"]}
-    torch.save(out, path.with_suffix(".tmp"))
-    os.replace(path.with_suffix(".tmp"), path)
+    save_atomically(out, path)
     return out
 
 
@@ -633,9 +623,7 @@ def save_checkpoint(
         "train_config": cfg.to_dict(),
         "tokenizer": tokenizer.tokenizer.to_str(),
     }
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # a crash mid-save never leaves a broken last.pt
+    save_atomically(state, path)
 
 
 def write_bundle(

@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -44,9 +44,17 @@ CHECKPOINT_NAME = "last.pt"
 ENCODER_NAME = "point_encoder.pt"
 
 
-def learning_rate(step: int, cfg: TrainConfig) -> float:
+class Schedule(Protocol):
+    """What the learning-rate schedule reads of a stage's optimiser config."""
+
+    lr: float
+    min_lr: float
+    warmup_steps: int
+    max_steps: int
+
+
+def learning_rate(step: int, optim: Schedule) -> float:
     """Linear warm-up, then cosine decay to min_lr at max_steps (nanoGPT's schedule)."""
-    optim = cfg.optim
     if step < optim.warmup_steps:
         return optim.lr * (step + 1) / optim.warmup_steps
     progress = min(1.0, (step - optim.warmup_steps) / max(1, optim.max_steps - optim.warmup_steps))
@@ -93,6 +101,13 @@ def resume_from(
     stored = from_dict(checkpoint["train_config"])
     stored.optim.max_steps, stored.bundle_dir = cfg.optim.max_steps, cfg.bundle_dir
     return stored, checkpoint
+
+
+def save_atomically(state: object, path: Path) -> None:
+    """torch.save through a temporary file: a crash mid-save never leaves a broken file."""
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
 
 
 def finish_distributed(model: torch.nn.Module, out_dir: Path, rank: int, world: int) -> None:
@@ -237,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
             dataset, batch_sampler=batches, num_workers=cfg.data.num_workers
         )
         for batch in loader:
-            lr = learning_rate(step, cfg)
+            lr = learning_rate(step, cfg.optim)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             emb, _ = ddp_model(
@@ -316,9 +331,7 @@ def save_checkpoint(
         "train_categories": categories,
         "data_fingerprint": data_fingerprint(objects),
     }
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # a crash mid-save never leaves a broken last.pt
+    save_atomically(state, path)
 
 
 def write_bundle(
