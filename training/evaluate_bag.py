@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from training.report import format_value
+
 POINTCLOUD2 = "sensor_msgs/msg/PointCloud2"
 GROUND_TRUTH_TOPIC = "/pointlang/ground_truth"
 OBJECTS_TOPIC = "/pointlang/objects"
@@ -876,14 +878,6 @@ def summarise(
     return metrics
 
 
-def _format(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return str(value)
-
-
 # -- command line -----------------------------------------------------------------------------
 
 
@@ -1041,7 +1035,7 @@ def run_bag(args: argparse.Namespace) -> int:
         print(f"pointlang-eval bag: error: {error}", file=sys.stderr)
         return 2
     for key, value in evaluation.metrics.items():
-        print(f"{key:32s} {_format(value)}")
+        print(f"{key:32s} {format_value(value, 4)}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(evaluation.metrics, indent=2) + "\n")

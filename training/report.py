@@ -212,16 +212,17 @@ def plot_timeline(evaluation: BagEvaluation, path: Path) -> bool:
     return True
 
 
-def _value(value: Any) -> str:
+def format_value(value: Any, digits: int = 3) -> str:
+    """A metric as text: floats to `digits` decimals, None (nothing to count) as "n/a"."""
     if value is None:
         return "n/a"
     if isinstance(value, float):
-        return f"{value:.3f}"
+        return f"{value:.{digits}f}"
     return str(value)
 
 
 def _summary_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
-    return [(name, key, _value(metrics.get(key))) for key, name in HEADLINE if key in metrics]
+    return [(name, key, format_value(metrics.get(key))) for key, name in HEADLINE if key in metrics]
 
 
 def _stage_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -231,7 +232,11 @@ def _stage_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
         if k.startswith("latency_ms.") and k.endswith(".p50") and k.count(".") == 2
     )
     return [
-        (s, _value(metrics[f"latency_ms.{s}.p50"]), _value(metrics[f"latency_ms.{s}.p95"]))
+        (
+            s,
+            format_value(metrics[f"latency_ms.{s}.p50"]),
+            format_value(metrics[f"latency_ms.{s}.p95"]),
+        )
         for s in stages
     ]
 
@@ -296,10 +301,12 @@ def _sections(evaluation: BagEvaluation) -> list[tuple[str, list[str], list[list
     qa = {k[3:]: v for k, v in metrics.items() if k.startswith("qa.")}
     if qa:
         sections.append(
-            ("Question", ["field", "value"], [[k, _value(v)] for k, v in qa.items()], "")
+            ("Question", ["field", "value"], [[k, format_value(v)] for k, v in qa.items()], "")
         )
-    setup = [[k, _value(v)] for k, v in evaluation.settings.items() if k != "parameters"]
-    setup += [[f"parameter {k}", _value(v)] for k, v in evaluation.settings["parameters"].items()]
+    setup = [[k, format_value(v)] for k, v in evaluation.settings.items() if k != "parameters"]
+    setup += [
+        [f"parameter {k}", format_value(v)] for k, v in evaluation.settings["parameters"].items()
+    ]
     sections.append(("Set-up", ["setting", "value"], setup, ""))
     return sections
 
