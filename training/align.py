@@ -8,9 +8,7 @@ metric cloud before that step, so the size input stays the true box size of what
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -18,6 +16,7 @@ import torch.nn.functional as F
 
 from ros_pointlang.preprocess import farthest_point_sample, prepare_object
 from training.config import AugmentConfig
+from training.data.manifest import load_manifest
 
 # Prompt wording shared by training ("label captions") and zero-shot labels.
 PROMPT_TEMPLATES: tuple[str, ...] = (
@@ -32,21 +31,6 @@ PROMPT_TEMPLATES: tuple[str, ...] = (
 
 def display_name(category: str) -> str:
     return category.replace("_", " ")
-
-
-def load_manifest(root: str | Path) -> tuple[dict, Path]:
-    """The manifest dict of a dataset folder (or manifest path) and the folder it lives in."""
-    path = Path(root)
-    if path.is_dir():
-        path = path / "manifest.json"
-    if not path.is_file():
-        raise ValueError(
-            f"no dataset manifest at {path}; expected a `pointlang-data objects` folder"
-        )
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if "objects" not in manifest:
-        raise ValueError(f"{path} has no 'objects' list; expected a `pointlang-data` manifest")
-    return manifest, path.parent
 
 
 def load_objects(roots: list[str] | str) -> tuple[list[dict], list[str]]:

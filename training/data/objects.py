@@ -29,6 +29,7 @@ from training.data.categories import (
     category_index,
 )
 from training.data.language import captions_for, orientation_from_yaw, questions_for
+from training.data.manifest import load_manifest
 from training.data.mesh import rot_z
 from training.data.sensors import (
     LIDAR_PRESETS,
@@ -296,19 +297,12 @@ def _run(tasks: list, workers: int, progress: bool) -> Iterable[dict]:
 
 def read_manifest(path: str | os.PathLike) -> Iterable[ObjectRecord]:
     """Records of a dataset written by ``write_object_dataset`` (path of the dir or the json)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "manifest.json"
-    if not path.is_file():
-        raise ValueError(
-            f"no manifest at {path}; expected a manifest.json written by pointlang-data"
-        )
-    manifest = json.loads(path.read_text())
+    manifest, folder = load_manifest(path)
     for entry in manifest["objects"]:
         yield ObjectRecord(
             id=entry["id"],
             category=entry["category"],
-            cloud=np.load(path.parent / entry["cloud"]),
+            cloud=np.load(folder / entry["cloud"]),
             captions=entry["captions"],
             qa=entry["qa"],
             split=entry["split"],
