@@ -30,9 +30,9 @@ TEXT_TOKENIZER_FILE = "text_tokenizer.json"
 
 def default_vocabulary() -> list[str]:
     """The 40 ModelNet40 category names, as people write them ("flower pot")."""
-    from training.data.categories import CATEGORIES, display_name
+    from training.data.categories import MODELNET40, display_name
 
-    return [display_name(c) for c in CATEGORIES]
+    return [display_name(c) for c in MODELNET40]
 
 
 def export_bundle(

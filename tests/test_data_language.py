@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from training.data.categories import CATEGORIES
+from training.data.families import build_shape
 from training.data.language import (
     captions_for,
     format_metres,
@@ -11,7 +12,6 @@ from training.data.language import (
     orientation_from_yaw,
     questions_for,
 )
-from training.data.shapes import build_shape
 
 
 def test_number_words_and_metres():

@@ -5,12 +5,12 @@ import pytest
 
 from training.data.categories import (
     CATEGORIES,
+    HEIGHT_RANGE_M,
     SEEN_CATEGORIES,
     UNSEEN_CATEGORIES,
     find_unseen_words,
 )
 from training.data.objects import generate_object, object_split, read_manifest, write_object_dataset
-from training.data.shapes import HEIGHT_RANGE_M
 
 
 def _files(folder):

@@ -1,12 +1,25 @@
 import numpy as np
 import pytest
 
-from training.data.categories import CATEGORIES
-from training.data.shapes import BUILDERS, HEIGHT_RANGE_M, build_shape
+from training.data.categories import CATEGORIES, DOMAIN, HEIGHT_RANGE_M, SYNONYMS
+from training.data.families import DOMAINS, FAMILIES, build_shape
 
 
 def test_every_category_has_a_builder_and_a_size_range():
-    assert set(BUILDERS) == set(CATEGORIES) == set(HEIGHT_RANGE_M)
+    assert set(FAMILIES) == set(CATEGORIES) == set(HEIGHT_RANGE_M)
+    assert set(DOMAIN.values()) <= set(DOMAINS)
+
+
+def test_names_and_synonyms_name_one_category_each():
+    owner: dict[str, str] = {}
+    for category, words in SYNONYMS.items():
+        for word in {category.replace("_", " "), *words}:
+            assert owner.setdefault(word, category) == category, (word, owner[word], category)
+
+
+def test_unknown_category_is_refused_with_the_name():
+    with pytest.raises(ValueError, match="'spaceship'"):
+        build_shape("spaceship", np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("category", CATEGORIES)

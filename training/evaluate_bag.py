@@ -133,11 +133,11 @@ class BagEvaluation:
 def normalise_label(text: str) -> str:
     """A category in the words the labels use: ModelNet names lose their underscores
     ("flower_pot" → "flower pot"), everything is stripped and lower case."""
-    from training.data.categories import CATEGORIES, display_name
+    from training.data.categories import MODELNET40, display_name
 
     word = " ".join(str(text).strip().lower().replace("_", " ").split())
     modelnet = word.replace(" ", "_")
-    return display_name(modelnet) if modelnet in CATEGORIES else word
+    return display_name(modelnet) if modelnet in MODELNET40 else word
 
 
 def match_objects(
@@ -455,9 +455,9 @@ def resolve_vocabulary(choice: str | None, truth: GroundTruth) -> list[str] | No
             raise ValueError("--vocabulary truth needs ground truth; the bag has none")
         return truth.categories
     if choice == "modelnet40":
-        from training.data.categories import CATEGORIES
+        from training.data.categories import MODELNET40
 
-        return [normalise_label(c) for c in CATEGORIES]
+        return [normalise_label(c) for c in MODELNET40]
     words = [w.strip() for w in choice.split(",") if w.strip()]
     if not words:
         raise ValueError(f"--vocabulary {choice!r} names no label")

@@ -1,9 +1,10 @@
 """Procedural 3D-language data engine.
 
 Modules:
-- ``categories``: the 40 ModelNet40 names, synonyms and the fixed seen/unseen split.
+- ``categories``: every category name, synonyms and the fixed seen/unseen split.
 - ``mesh``: a small numpy triangle mesh with part primitives (boxes, cylinders, rods, lathes...).
-- ``shapes``: one parametric builder per category, returning a ``Shape`` (mesh + true facts).
+- ``families``: one parametric family per category, one module per domain, returning a ``Shape``
+  (mesh + true facts).
 - ``sensors``: surface sampling, simulated LiDAR and depth camera by ray casting.
 - ``language``: captions and QA pairs written from a shape's true facts.
 - ``objects``: one object record end to end, and whole datasets with a manifest.

@@ -1,126 +1,50 @@
-"""The 40 ModelNet40 category names, the words we use for them, and the fixed zero-shot split.
+"""Every category name, the words we use for them, and the fixed zero-shot split.
 
-The split is fixed in code (not sampled) so every dataset, model and benchmark agrees on it.
-Unseen categories must never appear in training text, not even by name or synonym, so that the
-zero-shot benchmark measures what the text encoder brings and not what our captions leaked.
+Names, synonyms and the split live with each family (``training.data.families``); this module is
+the one place that reads them. The split is fixed in code (not sampled) so every dataset, model and
+benchmark agrees on it. Unseen categories must never appear in training text, not even by name or
+synonym, so that the zero-shot benchmark measures what the text encoder brings and not what our
+captions leaked.
 """
 
 from __future__ import annotations
 
 import re
 
-# ModelNet40's own names, in its own (alphabetical) order; the index is the ModelNet label.
-CATEGORIES: tuple[str, ...] = (
-    "airplane",
-    "bathtub",
-    "bed",
-    "bench",
-    "bookshelf",
-    "bottle",
-    "bowl",
-    "car",
-    "chair",
-    "cone",
-    "cup",
-    "curtain",
-    "desk",
-    "door",
-    "dresser",
-    "flower_pot",
-    "glass_box",
-    "guitar",
-    "keyboard",
-    "lamp",
-    "laptop",
-    "mantel",
-    "monitor",
-    "night_stand",
-    "person",
-    "piano",
-    "plant",
-    "radio",
-    "range_hood",
-    "sink",
-    "sofa",
-    "stairs",
-    "stool",
-    "table",
-    "tent",
-    "toilet",
-    "tv_stand",
-    "vase",
-    "wardrobe",
-    "xbox",
-)
+from training.data.families import DOMAINS, FAMILIES
+from training.data.families import modelnet as _modelnet
 
-# Chosen to test zero-shot transfer to near neighbours of seen classes (stool ~ chair/table,
-# bookshelf ~ tv stand/dresser, cup ~ bowl/vase, wardrobe ~ dresser) and to unrelated shapes
-# (tent, guitar, cone). None of these words is needed to describe a seen object's parts.
-UNSEEN_CATEGORIES: tuple[str, ...] = (
-    "bathtub",
-    "bookshelf",
-    "cone",
-    "cup",
-    "guitar",
-    "lamp",
-    "stool",
-    "tent",
-    "toilet",
-    "wardrobe",
-)
-
+# Every category id, ModelNet40 first (in its label order), then each domain's.
+CATEGORIES: tuple[str, ...] = tuple(FAMILIES)
+# ModelNet40's own names in its own order: the index is the ModelNet label (readers, benchmarks).
+MODELNET40: tuple[str, ...] = _modelnet.NAMES
+DOMAIN: dict[str, str] = {name: family.domain for name, family in FAMILIES.items()}
+UNSEEN_CATEGORIES: tuple[str, ...] = tuple(n for n, f in FAMILIES.items() if f.unseen)
 SEEN_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if c not in UNSEEN_CATEGORIES)
-
-# Words a caption may use for the object itself. The first entry is the canonical answer to
-# "what is this?" (the ModelNet name with spaces). Seen synonyms must not contain an unseen word.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "airplane": ("airplane", "aeroplane", "plane", "aircraft", "jet"),
-    "bathtub": ("bathtub", "bath tub", "tub", "bath"),
-    "bed": ("bed", "bedframe with mattress"),
-    "bench": ("bench", "park bench", "seating bench"),
-    "bookshelf": ("bookshelf", "bookcase", "book shelf"),
-    "bottle": ("bottle", "flask"),
-    "bowl": ("bowl", "serving bowl", "dish"),
-    "car": ("car", "automobile", "passenger car", "vehicle"),
-    "chair": ("chair", "dining chair", "side chair"),
-    "cone": ("cone", "traffic cone", "safety cone", "pylon"),
-    "cup": ("cup", "mug", "teacup", "coffee cup"),
-    "curtain": ("curtain", "drape", "window curtain"),
-    "desk": ("desk", "writing desk", "office desk", "work desk"),
-    "door": ("door", "interior door", "doorway with a door"),
-    "dresser": ("dresser", "chest of drawers", "bureau"),
-    "flower_pot": ("flower pot", "planter", "flowerpot"),
-    "glass_box": ("glass box", "glass case", "display case", "vitrine"),
-    "guitar": ("guitar", "acoustic guitar", "electric guitar"),
-    "keyboard": ("keyboard", "computer keyboard", "typing keyboard"),
-    "lamp": ("lamp", "floor lamp", "desk lamp", "table lamp"),
-    "laptop": ("laptop", "notebook computer", "laptop computer"),
-    "mantel": ("mantel", "mantelpiece", "fireplace mantel", "fireplace surround"),
-    "monitor": ("monitor", "computer monitor", "computer screen", "flat screen"),
-    "night_stand": ("night stand", "nightstand", "bedside table", "bedside cabinet"),
-    "person": ("person", "human", "pedestrian", "standing figure"),
-    "piano": ("piano", "pianoforte"),
-    "plant": ("plant", "potted plant", "houseplant"),
-    "radio": ("radio", "radio receiver", "tabletop radio"),
-    "range_hood": ("range hood", "cooker hood", "extractor hood", "kitchen hood"),
-    "sink": ("sink", "washbasin", "wash basin"),
-    "sofa": ("sofa", "couch", "settee"),
-    "stairs": ("stairs", "staircase", "flight of steps", "stairway"),
-    "stool": ("stool", "bar stool", "footstool"),
-    "table": ("table", "dining table", "side table"),
-    "tent": ("tent", "camping tent", "shelter tent"),
-    "toilet": ("toilet", "lavatory", "wc"),
-    "tv_stand": ("tv stand", "tv cabinet", "media console", "entertainment unit"),
-    "vase": ("vase", "urn", "decorative vase"),
-    "wardrobe": ("wardrobe", "armoire", "closet"),
-    "xbox": ("xbox", "game console", "games console", "video game console"),
+# Words a caption may use for the object itself; the first is the canonical spoken name.
+SYNONYMS: dict[str, tuple[str, ...]] = {name: f.synonyms for name, f in FAMILIES.items()}
+HEIGHT_RANGE_M: dict[str, tuple[float, float]] = {
+    name: f.height_range_m for name, f in FAMILIES.items()
 }
+
+__all__ = [
+    "CATEGORIES",
+    "DOMAIN",
+    "DOMAINS",
+    "HEIGHT_RANGE_M",
+    "MODELNET40",
+    "SEEN_CATEGORIES",
+    "SYNONYMS",
+    "UNSEEN_CATEGORIES",
+]
 
 
 def display_name(category: str) -> str:
-    """The canonical spoken name of a category: the ModelNet name with spaces ("flower pot")."""
+    """The canonical spoken name of a category ("flower pot" for ``flower_pot``)."""
     if category not in SYNONYMS:
-        raise ValueError(f"unknown category {category!r}; expected one of the 40 ModelNet40 names")
+        raise ValueError(
+            f"unknown category {category!r}; expected one of {len(CATEGORIES)} category names"
+        )
     return SYNONYMS[category][0]
 
 
@@ -130,9 +54,9 @@ def category_names(category: str) -> tuple[str, ...]:
 
 
 def category_index(category: str) -> int:
-    """ModelNet40 label index of a category name."""
+    """Registry index of a category (its ModelNet label for the 40 ModelNet names); seeds data."""
     if category not in CATEGORIES:
-        raise ValueError(f"unknown category {category!r}; expected one of the 40 ModelNet40 names")
+        raise ValueError(f"unknown category {category!r}; expected one of {len(CATEGORIES)} names")
     return CATEGORIES.index(category)
 
 

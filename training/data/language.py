@@ -16,7 +16,7 @@ import numpy as np
 # The runtime's definition: a box prompt (ros_pointlang/decode.py) spells sizes as answers do.
 from ros_pointlang.decode import format_metres
 from training.data.categories import SYNONYMS, display_name
-from training.data.shapes import Shape
+from training.data.families import Shape
 
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "

@@ -28,6 +28,7 @@ from training.data.categories import (
     UNSEEN_CATEGORIES,
     category_index,
 )
+from training.data.families import Shape, build_shape
 from training.data.language import captions_for, orientation_from_yaw, questions_for
 from training.data.manifest import load_manifest
 from training.data.mesh import rot_z
@@ -39,7 +40,6 @@ from training.data.sensors import (
     raycasting_scene,
     sample_surface,
 )
-from training.data.shapes import Shape, build_shape
 
 SENSORS = ("surface", "lidar", "depth")
 MANIFEST_FORMAT = "pointlang-objects/1"

@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from training.data.categories import CATEGORIES, category_index
+from training.data.families import build_shape
 from training.data.language import captions_for
 from training.data.mesh import Mesh, rot_z, slab
 from training.data.sensors import LIDAR_PRESETS, lidar_scan, raycasting_scene
-from training.data.shapes import build_shape
 
 POINTS_TOPIC = "/lidar/points"
 GROUND_TRUTH_TOPIC = "/pointlang/ground_truth"

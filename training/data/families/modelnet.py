@@ -1,20 +1,26 @@
-"""Parametric mesh families for the 40 ModelNet40 categories.
+"""Parametric mesh families for the 40 ModelNet40 categories (domain "modelnet").
 
-Each builder draws its own parameters from a numpy Generator and assembles parts at metric
-scale (metres, z up, front of the object towards +x, base on the floor z=0, footprint centred on
-the origin). It returns a ``Shape``: the mesh plus the true facts (part counts, shape attributes,
-present/absent features) that captions and questions are written from, so language can never
-disagree with geometry.
+ModelNet's own names stay the benchmark vocabulary; ``NAMES`` keeps ModelNet's label order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from itertools import pairwise
 
 import numpy as np
 
+from training.data.families.common import (
+    Attribute,
+    Family,
+    Shape,
+    drawer_fronts,
+    finish_shape,
+    leg_rods,
+    pick,
+    rect_corners,
+    ring_points,
+)
 from training.data.mesh import (
     Mesh,
     box,
@@ -23,7 +29,6 @@ from training.data.mesh import (
     ellipsoid,
     grid_surface,
     lathe,
-    merge,
     prism,
     rod,
     rot_y,
@@ -32,41 +37,110 @@ from training.data.mesh import (
     torus,
 )
 
-ParamValue = float | int | str | bool
+# ModelNet40's own names, in its own (alphabetical) order; the index is the ModelNet label.
+NAMES: tuple[str, ...] = (
+    "airplane",
+    "bathtub",
+    "bed",
+    "bench",
+    "bookshelf",
+    "bottle",
+    "bowl",
+    "car",
+    "chair",
+    "cone",
+    "cup",
+    "curtain",
+    "desk",
+    "door",
+    "dresser",
+    "flower_pot",
+    "glass_box",
+    "guitar",
+    "keyboard",
+    "lamp",
+    "laptop",
+    "mantel",
+    "monitor",
+    "night_stand",
+    "person",
+    "piano",
+    "plant",
+    "radio",
+    "range_hood",
+    "sink",
+    "sofa",
+    "stairs",
+    "stool",
+    "table",
+    "tent",
+    "toilet",
+    "tv_stand",
+    "vase",
+    "wardrobe",
+    "xbox",
+)
 
+# Chosen to test zero-shot transfer to near neighbours of seen classes (stool ~ chair/table,
+# bookshelf ~ tv stand/dresser, cup ~ bowl/vase, wardrobe ~ dresser) and to unrelated shapes
+# (tent, guitar, cone). None of these words is needed to describe a seen object's parts.
+UNSEEN: tuple[str, ...] = (
+    "bathtub",
+    "bookshelf",
+    "cone",
+    "cup",
+    "guitar",
+    "lamp",
+    "stool",
+    "tent",
+    "toilet",
+    "wardrobe",
+)
 
-@dataclass
-class Attribute:
-    """A describable property of a part: the seat is "round" (other option: "square")."""
-
-    part: str
-    value: str
-    options: tuple[str, ...]
-
-
-@dataclass
-class Shape:
-    """A built object: its mesh and the facts its language is derived from."""
-
-    category: str
-    mesh: Mesh
-    params: dict[str, ParamValue]
-    # Plural part noun -> how many ("legs": 4). Only parts a person could count on the object.
-    counts: dict[str, int] = field(default_factory=dict)
-    attributes: list[Attribute] = field(default_factory=list)
-    # Noun phrase -> present ("armrests": True, "a handle": False).
-    features: dict[str, bool] = field(default_factory=dict)
-    # False for objects that look the same from every side (bowls, vases): no "facing" words.
-    has_front: bool = True
-    # Words for this particular instance when the category's synonyms would not all fit it
-    # (a floor lamp is not a "desk lamp"); empty means use the category's synonyms.
-    names: tuple[str, ...] = ()
-
-    def dimensions(self) -> tuple[float, float, float]:
-        """(depth along x, width along y, height along z) in metres, in the object's own frame."""
-        lo, hi = self.mesh.bounds()
-        size = hi - lo
-        return float(size[0]), float(size[1]), float(size[2])
+# Words a caption may use for the object itself. The first entry is the canonical answer to
+# "what is this?" (the ModelNet name with spaces). Seen synonyms must not contain an unseen word.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "airplane": ("airplane", "aeroplane", "plane", "aircraft", "jet"),
+    "bathtub": ("bathtub", "bath tub", "tub", "bath"),
+    "bed": ("bed", "bedframe with mattress"),
+    "bench": ("bench", "park bench", "seating bench"),
+    "bookshelf": ("bookshelf", "bookcase", "book shelf"),
+    "bottle": ("bottle", "flask"),
+    "bowl": ("bowl", "serving bowl", "dish"),
+    "car": ("car", "automobile", "passenger car", "vehicle"),
+    "chair": ("chair", "dining chair", "side chair"),
+    "cone": ("cone", "traffic cone", "safety cone", "pylon"),
+    "cup": ("cup", "mug", "teacup", "coffee cup"),
+    "curtain": ("curtain", "drape", "window curtain"),
+    "desk": ("desk", "writing desk", "office desk", "work desk"),
+    "door": ("door", "interior door", "doorway with a door"),
+    "dresser": ("dresser", "chest of drawers", "bureau"),
+    "flower_pot": ("flower pot", "planter", "flowerpot"),
+    "glass_box": ("glass box", "glass case", "display case", "vitrine"),
+    "guitar": ("guitar", "acoustic guitar", "electric guitar"),
+    "keyboard": ("keyboard", "computer keyboard", "typing keyboard"),
+    "lamp": ("lamp", "floor lamp", "desk lamp", "table lamp"),
+    "laptop": ("laptop", "notebook computer", "laptop computer"),
+    "mantel": ("mantel", "mantelpiece", "fireplace mantel", "fireplace surround"),
+    "monitor": ("monitor", "computer monitor", "computer screen", "flat screen"),
+    "night_stand": ("night stand", "nightstand", "bedside table", "bedside cabinet"),
+    "person": ("person", "human", "pedestrian", "standing figure"),
+    "piano": ("piano", "pianoforte"),
+    "plant": ("plant", "potted plant", "houseplant"),
+    "radio": ("radio", "radio receiver", "tabletop radio"),
+    "range_hood": ("range hood", "cooker hood", "extractor hood", "kitchen hood"),
+    "sink": ("sink", "washbasin", "wash basin"),
+    "sofa": ("sofa", "couch", "settee"),
+    "stairs": ("stairs", "staircase", "flight of steps", "stairway"),
+    "stool": ("stool", "bar stool", "footstool"),
+    "table": ("table", "dining table", "side table"),
+    "tent": ("tent", "camping tent", "shelter tent"),
+    "toilet": ("toilet", "lavatory", "wc"),
+    "tv_stand": ("tv stand", "tv cabinet", "media console", "entertainment unit"),
+    "vase": ("vase", "urn", "decorative vase"),
+    "wardrobe": ("wardrobe", "armoire", "closet"),
+    "xbox": ("xbox", "game console", "games console", "video game console"),
+}
 
 
 # Realistic (min, max) height in metres per category; builders stay inside, tests check it.
@@ -114,59 +188,14 @@ HEIGHT_RANGE_M: dict[str, tuple[float, float]] = {
 }
 
 
-def _pick(rng: np.random.Generator, options: Sequence):
-    return options[int(rng.integers(len(options)))]
-
-
-def _finish(category: str, parts: list[Mesh], params: dict, **facts) -> Shape:
-    """Merge the parts and put the footprint centre at the origin and the base on z=0."""
-    mesh = merge(parts)
-    lo, hi = mesh.bounds()
-    mesh = mesh.translated((-(lo[0] + hi[0]) / 2, -(lo[1] + hi[1]) / 2, -lo[2]))
-    return Shape(category, mesh, params, **facts)
-
-
-def _legs(corners, top_z: float, radius: float, square: bool, splay: float = 0.0) -> list[Mesh]:
-    """Legs from (x, y) attachment points at ``top_z`` down to the floor, splayed outwards."""
-    segments = 4 if square else 10
-    out = []
-    for x, y in corners:
-        out.append(rod((x, y, top_z), (x * (1 + splay), y * (1 + splay), 0.0), radius, segments))
-    return out
-
-
-def _rect_corners(half_x: float, half_y: float) -> list[tuple[float, float]]:
-    return [(half_x, half_y), (half_x, -half_y), (-half_x, half_y), (-half_x, -half_y)]
-
-
-def _ring_points(n: int, radius: float, phase: float = 0.0) -> list[tuple[float, float]]:
-    a = phase + np.arange(n) * 2 * np.pi / n
-    return [(radius * np.cos(t), radius * np.sin(t)) for t in a]
-
-
-def _drawer_fronts(x_front, y0, y1, z0, z1, rows, cols, knob: bool) -> list[Mesh]:
-    """Drawer panels proud of a cabinet face at ``x_front`` plus a knob or bar handle each."""
-    parts = []
-    h, w = (z1 - z0) / rows, (y1 - y0) / cols
-    for r in range(rows):
-        for c in range(cols):
-            zc, yc = z0 + (r + 0.5) * h, y0 + (c + 0.5) * w
-            parts.append(box((0.015, w * 0.94, h * 0.9), (x_front + 0.0075, yc, zc)))
-            if knob:
-                parts.append(ellipsoid(0.015, (x_front + 0.025, yc, zc), 5))
-            else:
-                parts.append(box((0.02, w * 0.4, 0.015), (x_front + 0.025, yc, zc)))
-    return parts
-
-
 # ---------------------------------------------------------------- seating and tables
 
 
 def build_chair(rng: np.random.Generator) -> Shape:
     seat_h, seat_w, seat_d = rng.uniform(0.42, 0.5), rng.uniform(0.4, 0.56), rng.uniform(0.38, 0.52)
     seat_t = rng.uniform(0.03, 0.07)
-    base = _pick(rng, ["four legs", "four legs", "three legs", "swivel"])
-    seat_shape = "round" if base == "three legs" else _pick(rng, ["square", "square", "round"])
+    base = pick(rng, ["four legs", "four legs", "three legs", "swivel"])
+    seat_shape = "round" if base == "three legs" else pick(rng, ["square", "square", "round"])
     back_h, tilt = rng.uniform(0.25, 0.6), rng.uniform(0.0, 0.25)
     slatted = bool(rng.random() < 0.4)
     slats = int(rng.integers(3, 7)) if slatted else 0
@@ -182,7 +211,7 @@ def build_chair(rng: np.random.Generator) -> Shape:
     if base == "swivel":
         legs = 5
         parts.append(cylinder(0.025, top - 0.08, (0, 0, (top + 0.08) / 2)))
-        for x, y in _ring_points(5, 0.3):
+        for x, y in ring_points(5, 0.3):
             parts.append(rod((0, 0, 0.08), (x, y, 0.06), 0.02, 4))
             parts.append(ellipsoid(0.03, (x, y, 0.03), 5))
     else:
@@ -190,10 +219,10 @@ def build_chair(rng: np.random.Generator) -> Shape:
         square_legs = bool(rng.random() < 0.5)
         r = rng.uniform(0.015, 0.03)
         if legs == 4:
-            corners = _rect_corners(seat_d / 2 - r - 0.01, seat_w / 2 - r - 0.01)
+            corners = rect_corners(seat_d / 2 - r - 0.01, seat_w / 2 - r - 0.01)
         else:
-            corners = _ring_points(3, min(seat_d, seat_w) / 2 - 0.04, np.pi)
-        parts += _legs(corners, top, r, square_legs, splay=rng.uniform(0.0, 0.15))
+            corners = ring_points(3, min(seat_d, seat_w) / 2 - 0.04, np.pi)
+        parts += leg_rods(corners, top, r, square_legs, splay=rng.uniform(0.0, 0.15))
     # Back at the rear (-x), leaning back by ``tilt``.
     back_x = -seat_d / 2 + 0.02
     lean = rot_y(-tilt)
@@ -213,7 +242,7 @@ def build_chair(rng: np.random.Generator) -> Shape:
     counts = {"legs": legs}
     if slatted:
         counts["slats"] = slats
-    return _finish(
+    return finish_shape(
         "chair",
         parts,
         dict(
@@ -239,9 +268,9 @@ def build_chair(rng: np.random.Generator) -> Shape:
 
 def build_stool(rng: np.random.Generator) -> Shape:
     height = rng.uniform(0.4, 0.8)
-    seat_shape = _pick(rng, ["round", "round", "square"])
+    seat_shape = pick(rng, ["round", "round", "square"])
     seat_r, seat_t = rng.uniform(0.15, 0.22), rng.uniform(0.03, 0.06)
-    legs = int(_pick(rng, [1, 3, 4, 4]))
+    legs = int(pick(rng, [1, 3, 4, 4]))
     footrest = bool(height > 0.55 and rng.random() < 0.7)
     splay = rng.uniform(0.0, 0.3)
     parts = []
@@ -254,13 +283,13 @@ def build_stool(rng: np.random.Generator) -> Shape:
         parts.append(cylinder(0.03, top, (0, 0, top / 2)))
         parts.append(cylinder(seat_r * 1.1, 0.03, (0, 0, 0.015), segments=20))
     else:
-        corners = _ring_points(legs, seat_r * 0.75, np.pi / 4)
-        parts += _legs(corners, top, 0.018, bool(rng.random() < 0.4), splay)
+        corners = ring_points(legs, seat_r * 0.75, np.pi / 4)
+        parts += leg_rods(corners, top, 0.018, bool(rng.random() < 0.4), splay)
     if footrest:
         zr = height * 0.35
         ring_r = seat_r * 0.75 * (1 + splay * (1 - zr / top)) if legs > 1 else seat_r * 0.8
         parts.append(torus(ring_r, 0.01, (0, 0, zr)))
-    return _finish(
+    return finish_shape(
         "stool",
         parts,
         dict(
@@ -282,13 +311,13 @@ def build_stool(rng: np.random.Generator) -> Shape:
 
 
 def build_table(rng: np.random.Generator) -> Shape:
-    kind = _pick(rng, ["dining", "dining", "coffee", "side"])
+    kind = pick(rng, ["dining", "dining", "coffee", "side"])
     height = {
         "dining": rng.uniform(0.72, 0.78),
         "coffee": rng.uniform(0.4, 0.5),
         "side": rng.uniform(0.5, 0.65),
     }[kind]
-    top_shape = _pick(rng, ["rectangular", "rectangular", "round"])
+    top_shape = pick(rng, ["rectangular", "rectangular", "round"])
     if kind == "dining":
         length, width = rng.uniform(0.9, 2.2), rng.uniform(0.75, 1.0)
     elif kind == "coffee":
@@ -299,7 +328,7 @@ def build_table(rng: np.random.Generator) -> Shape:
         width = length = min(length, 1.3)
     top_t = rng.uniform(0.025, 0.05)
     if top_shape == "round":
-        legs = int(_pick(rng, [1, 3, 4]))
+        legs = int(pick(rng, [1, 3, 4]))
     else:
         legs = 6 if length > 1.8 else 4
     apron = bool(legs >= 4 and rng.random() < 0.6)
@@ -316,20 +345,20 @@ def build_table(rng: np.random.Generator) -> Shape:
     else:
         r = rng.uniform(0.02, 0.04)
         if top_shape == "round":
-            corners = _ring_points(legs, length / 2 * 0.7, np.pi / 4)
+            corners = ring_points(legs, length / 2 * 0.7, np.pi / 4)
         elif legs == 6:
             hx, hy = length / 2 - 0.08, width / 2 - 0.06
-            corners = [*_rect_corners(hx, hy), (0.0, hy), (0.0, -hy)]
+            corners = [*rect_corners(hx, hy), (0.0, hy), (0.0, -hy)]
         else:
-            corners = _rect_corners(length / 2 - 0.08, width / 2 - 0.06)
-        parts += _legs(corners, top_z, r, bool(rng.random() < 0.5))
+            corners = rect_corners(length / 2 - 0.08, width / 2 - 0.06)
+        parts += leg_rods(corners, top_z, r, bool(rng.random() < 0.5))
         if apron:
             hx, hy = length / 2 - 0.08, width / 2 - 0.06
             parts.append(slab(-hx, hx, -hy, hy, top_z - 0.08, top_z).scaled((1, 1, 1)))
         if shelf:
             hx, hy = length / 2 - 0.06, width / 2 - 0.05
             parts.append(slab(-hx, hx, -hy, hy, 0.12, 0.14))
-    return _finish(
+    return finish_shape(
         "table",
         parts,
         dict(
@@ -362,7 +391,7 @@ def build_table(rng: np.random.Generator) -> Shape:
 def build_desk(rng: np.random.Generator) -> Shape:
     width, depth = rng.uniform(1.0, 1.8), rng.uniform(0.5, 0.8)
     height, top_t = rng.uniform(0.72, 0.77), rng.uniform(0.025, 0.04)
-    pedestals = int(_pick(rng, [0, 1, 1, 2]))
+    pedestals = int(pick(rng, [0, 1, 1, 2]))
     drawers = int(rng.integers(2, 5)) if pedestals else 0
     modesty = bool(rng.random() < 0.6)
     hutch = bool(rng.random() < 0.0)  # kept at 0: a hutch would push heights past a desk's
@@ -375,7 +404,7 @@ def build_desk(rng: np.random.Generator) -> Shape:
         s = -1 if side == 0 else 1
         y0, y1 = (s * hy - ped_w, s * hy) if s > 0 else (-hy, -hy + ped_w)
         parts.append(slab(-hx + 0.02, hx - 0.03, y0, y1, 0.0, top_z))
-        parts += _drawer_fronts(
+        parts += drawer_fronts(
             hx - 0.03,
             y0,
             y1,
@@ -394,14 +423,14 @@ def build_desk(rng: np.random.Generator) -> Shape:
             y = s * (hy - 0.03)
             parts.append(slab(-hx + 0.02, hx - 0.02, y - 0.02, y + 0.02, 0.0, top_z))
         else:
-            parts += _legs(
+            parts += leg_rods(
                 [(hx - 0.05, s * (hy - 0.05)), (-hx + 0.05, s * (hy - 0.05))], top_z, 0.025, True
             )
     if modesty:
         parts.append(slab(-hx + 0.02, -hx + 0.04, -hy + 0.05, hy - 0.05, top_z * 0.45, top_z))
     if pedestals == 2:
         drawers = 2 * (drawers // 2)
-    return _finish(
+    return finish_shape(
         "desk",
         parts,
         dict(
@@ -425,7 +454,7 @@ def build_bench(rng: np.random.Generator) -> Shape:
     slats = int(rng.integers(3, 7))
     back = bool(rng.random() < 0.5)
     arms = bool(back and rng.random() < 0.5)
-    ends = _pick(rng, ["legs", "slab ends"])
+    ends = pick(rng, ["legs", "slab ends"])
     legs = 6 if (ends == "legs" and length > 1.7) else 4
     parts = []
     gap = 0.01
@@ -436,8 +465,8 @@ def build_bench(rng: np.random.Generator) -> Shape:
     top = seat_h - 0.03
     hx, hy = depth / 2 - 0.04, length / 2 - 0.08
     if ends == "legs":
-        corners = _rect_corners(hx, hy) + ([(hx, 0.0), (-hx, 0.0)] if legs == 6 else [])
-        parts += _legs(corners, top, 0.025, True)
+        corners = rect_corners(hx, hy) + ([(hx, 0.0), (-hx, 0.0)] if legs == 6 else [])
+        parts += leg_rods(corners, top, 0.025, True)
     else:
         legs = 2
         for y in (-hy, hy):
@@ -457,7 +486,7 @@ def build_bench(rng: np.random.Generator) -> Shape:
             parts.append(
                 rod((depth / 2 - 0.05, y, seat_h), (depth / 2 - 0.05, y, seat_h + 0.22), 0.015)
             )
-    return _finish(
+    return finish_shape(
         "bench",
         parts,
         dict(
@@ -480,7 +509,7 @@ def build_sofa(rng: np.random.Generator) -> Shape:
     seat_w = cushions * rng.uniform(0.5, 0.7)
     depth, seat_h = rng.uniform(0.8, 1.0), rng.uniform(0.38, 0.46)
     back_h = rng.uniform(0.3, 0.5)
-    arms = int(_pick(rng, [2, 2, 2, 1, 0]))
+    arms = int(pick(rng, [2, 2, 2, 1, 0]))
     arm_w = rng.uniform(0.1, 0.25)
     chaise = bool(rng.random() < 0.25)
     feet = bool(rng.random() < 0.6)
@@ -509,8 +538,8 @@ def build_sofa(rng: np.random.Generator) -> Shape:
         parts.append(slab(depth / 2, depth / 2 + 0.7, yc - cw / 2, yc + cw / 2, base_z, seat_h))
     if feet:
         hx, hy = depth / 2 - 0.05, width / 2 - 0.05
-        parts += _legs(_rect_corners(hx, hy), base_z, 0.02, False)
-    return _finish(
+        parts += leg_rods(rect_corners(hx, hy), base_z, 0.02, False)
+    return finish_shape(
         "sofa",
         parts,
         dict(
@@ -531,7 +560,7 @@ def build_sofa(rng: np.random.Generator) -> Shape:
 
 
 def build_bed(rng: np.random.Generator) -> Shape:
-    size = _pick(rng, ["single", "double", "king"])
+    size = pick(rng, ["single", "double", "king"])
     width = {
         "single": rng.uniform(0.9, 1.0),
         "double": rng.uniform(1.35, 1.6),
@@ -557,12 +586,12 @@ def build_bed(rng: np.random.Generator) -> Shape:
             slab(length / 2, length / 2 + 0.05, -width / 2, width / 2, 0.0, frame_h + 0.25)
         )
     if legs:
-        parts += _legs(_rect_corners(length / 2 - 0.05, width / 2 - 0.05), base_z, 0.03, True)
+        parts += leg_rods(rect_corners(length / 2 - 0.05, width / 2 - 0.05), base_z, 0.03, True)
     for i in range(pillows):
         pw = min(0.6, width / max(pillows, 1) * 0.9)
         yc = -width / 2 + (i + 0.5) * width / pillows
         parts.append(ellipsoid((0.2, pw / 2, 0.07), (-length / 2 + 0.3, yc, top + 0.05), 8))
-    return _finish(
+    return finish_shape(
         "bed",
         parts,
         dict(
@@ -593,7 +622,7 @@ def _cabinet_carcass(width, depth, height, plinth: float) -> list[Mesh]:
 def build_dresser(rng: np.random.Generator) -> Shape:
     width, depth, height = rng.uniform(0.8, 1.6), rng.uniform(0.4, 0.55), rng.uniform(0.7, 1.3)
     rows = int(rng.integers(2, 7))
-    cols = int(_pick(rng, [1, 2, 2, 3])) if width > 1.0 else 1
+    cols = int(pick(rng, [1, 2, 2, 3])) if width > 1.0 else 1
     feet = bool(rng.random() < 0.5)
     knob = bool(rng.random() < 0.5)
     base = 0.1 if feet else 0.06
@@ -603,7 +632,7 @@ def build_dresser(rng: np.random.Generator) -> Shape:
             -depth / 2, depth / 2 + 0.02, -width / 2 - 0.02, width / 2 + 0.02, height - 0.03, height
         )
     )
-    parts += _drawer_fronts(
+    parts += drawer_fronts(
         depth / 2 - 0.01,
         -width / 2 + 0.02,
         width / 2 - 0.02,
@@ -614,8 +643,8 @@ def build_dresser(rng: np.random.Generator) -> Shape:
         knob,
     )
     if feet:
-        parts += _legs(_rect_corners(depth / 2 - 0.05, width / 2 - 0.05), base, 0.025, False)
-    return _finish(
+        parts += leg_rods(rect_corners(depth / 2 - 0.05, width / 2 - 0.05), base, 0.025, False)
+    return finish_shape(
         "dresser",
         parts,
         dict(
@@ -653,7 +682,7 @@ def build_night_stand(rng: np.random.Generator) -> Shape:
             slab(-depth / 2, depth / 2, -width / 2, width / 2, base + shelf_h, height),
         ]
     if drawers:
-        parts += _drawer_fronts(
+        parts += drawer_fronts(
             depth / 2,
             -width / 2 + 0.02,
             width / 2 - 0.02,
@@ -667,8 +696,8 @@ def build_night_stand(rng: np.random.Generator) -> Shape:
         parts.append(
             box((0.015, width - 0.04, body_h - 0.04), (depth / 2 + 0.008, 0, base + body_h / 2))
         )
-    parts += _legs(_rect_corners(depth / 2 - 0.03, width / 2 - 0.03), base, 0.015, True)
-    return _finish(
+    parts += leg_rods(rect_corners(depth / 2 - 0.03, width / 2 - 0.03), base, 0.015, True)
+    return finish_shape(
         "night_stand",
         parts,
         dict(
@@ -709,7 +738,7 @@ def build_bookshelf(rng: np.random.Generator) -> Shape:
             parts.append(box((depth * 0.8, bw, bh), (0, y + bw / 2, z0 + bh / 2)))
             y += bw + 0.002
             books += 1
-    return _finish(
+    return finish_shape(
         "bookshelf",
         parts,
         dict(
@@ -748,8 +777,8 @@ def build_tv_stand(rng: np.random.Generator) -> Shape:
             slab(depth / 2 - t, depth / 2, ys[k] + 0.01, ys[k + 1] - 0.01, base + t, height - t)
         )
     if legs:
-        parts += _legs(_rect_corners(depth / 2 - 0.04, width / 2 - 0.04), base, 0.02, True)
-    return _finish(
+        parts += leg_rods(rect_corners(depth / 2 - 0.04, width / 2 - 0.04), base, 0.02, True)
+    return finish_shape(
         "tv_stand",
         parts,
         dict(
@@ -777,7 +806,7 @@ def build_wardrobe(rng: np.random.Generator) -> Shape:
     parts = _cabinet_carcass(width, depth, body_top, base)
     drawer_top = base + drawers * 0.2
     if drawers:
-        parts += _drawer_fronts(
+        parts += drawer_fronts(
             depth / 2,
             -width / 2 + 0.02,
             width / 2 - 0.02,
@@ -821,8 +850,8 @@ def build_wardrobe(rng: np.random.Generator) -> Shape:
             )
         )
     if feet:
-        parts += _legs(_rect_corners(depth / 2 - 0.05, width / 2 - 0.05), base, 0.03, False)
-    return _finish(
+        parts += leg_rods(rect_corners(depth / 2 - 0.05, width / 2 - 0.05), base, 0.03, False)
+    return finish_shape(
         "wardrobe",
         parts,
         dict(
@@ -868,7 +897,7 @@ def build_mantel(rng: np.random.Generator) -> Shape:
             parts.append(cylinder(0.05, height - 0.1, (hx + 0.03, yc, (height - 0.1) / 2)))
     if hearth:
         parts.append(slab(-hx, hx + 0.4, -open_w / 2 - 0.15, open_w / 2 + 0.15, 0, 0.05))
-    return _finish(
+    return finish_shape(
         "mantel",
         parts,
         dict(
@@ -910,12 +939,12 @@ def build_glass_box(rng: np.random.Generator) -> Shape:
     else:
         parts.append(slab(-d / 2, d / 2, -w / 2, w / 2, z1 - t, z1))
     if frame:
-        for x, y in _rect_corners(d / 2, w / 2):
+        for x, y in rect_corners(d / 2, w / 2):
             parts.append(box((0.02, 0.02, h), (x, y, (z0 + z1) / 2)))
     for k in range(shelves):
         z = z0 + h * (k + 1) / (shelves + 1)
         parts.append(slab(-d / 2, d / 2, -w / 2, w / 2, z, z + t))
-    return _finish(
+    return finish_shape(
         "glass_box",
         parts,
         dict(
@@ -969,7 +998,7 @@ def build_bottle(rng: np.random.Generator) -> Shape:
         parts.append(lathe(r, z, 20))
     if cap:
         parts.append(cylinder(neck_r * 1.15, height * 0.06, (0, 0, height)))
-    return _finish(
+    return finish_shape(
         "bottle",
         parts,
         dict(
@@ -1013,7 +1042,7 @@ def build_bowl(rng: np.random.Generator) -> Shape:
         parts.append(lathe([bottom_r * 0.8, bottom_r * 0.8], [-0.01, 0.0], 20, cap_bottom=True))
     if lip:
         parts.append(torus(radius, wall * 1.2, (0, 0, height), segments=24))
-    return _finish(
+    return finish_shape(
         "bowl",
         parts,
         dict(radius=radius, depth_ratio=depth, flare=flare, foot=foot, wall=wall, lip=lip),
@@ -1054,7 +1083,7 @@ def build_cup(rng: np.random.Generator) -> Shape:
         parts.append(
             lathe([radius * 2.0, radius * 1.6, 0.0], [0.012, 0.0, 0.0], 24, cap_bottom=False)
         )
-    return _finish(
+    return finish_shape(
         "cup",
         parts,
         dict(
@@ -1081,7 +1110,7 @@ def build_vase(rng: np.random.Generator) -> Shape:
     belly_z = rng.uniform(0.25, 0.6)
     neck_r = belly_r * rng.uniform(0.3, 0.8)
     rim_r = neck_r * rng.uniform(1.0, 1.8)
-    handles = int(_pick(rng, [0, 0, 0, 2]))
+    handles = int(pick(rng, [0, 0, 0, 2]))
     r, z = _smooth_profile(
         rng,
         np.array([0, belly_z * 0.5, belly_z, 0.8, 0.92, 1.0]) * height,
@@ -1098,7 +1127,7 @@ def build_vase(rng: np.random.Generator) -> Shape:
             )
         )
     shape = "slim" if belly_r < height * 0.22 else "round"
-    return _finish(
+    return finish_shape(
         "vase",
         parts,
         dict(
@@ -1160,7 +1189,7 @@ def build_flower_pot(rng: np.random.Generator) -> Shape:
         )
     if saucer:
         parts.append(lathe([top_r * taper * 1.3, top_r * taper * 1.3], [0, base], 24))
-    return _finish(
+    return finish_shape(
         "flower_pot",
         parts,
         dict(
@@ -1184,7 +1213,7 @@ def build_flower_pot(rng: np.random.Generator) -> Shape:
 def build_plant(rng: np.random.Generator) -> Shape:
     pot_h = rng.uniform(0.12, 0.35)
     pot_r = pot_h * rng.uniform(0.5, 0.8)
-    form = _pick(rng, ["bush", "tree", "fronds"])
+    form = pick(rng, ["bush", "tree", "fronds"])
     stems = int(rng.integers(3, 10))
     height = pot_h + rng.uniform(0.2, 1.4)
     square_pot = bool(rng.random() < 0.3)
@@ -1215,7 +1244,7 @@ def build_plant(rng: np.random.Generator) -> Shape:
                         (length * 0.35, 0.04, 0.008), mid, 6, rot_z(a) @ rot_y(np.pi / 2 - lean)
                     )
                 )
-    return _finish(
+    return finish_shape(
         "plant",
         parts,
         dict(
@@ -1248,7 +1277,7 @@ def build_cone(rng: np.random.Generator) -> Shape:
         parts.append(box((side, side, base_t), (0, 0, base_t / 2)))
     else:
         parts.append(cylinder(side / 2, base_t, (0, 0, base_t / 2), segments=20))
-    return _finish(
+    return finish_shape(
         "cone",
         parts,
         dict(
@@ -1268,17 +1297,17 @@ def build_cone(rng: np.random.Generator) -> Shape:
 
 
 def build_lamp(rng: np.random.Generator) -> Shape:
-    kind = _pick(rng, ["floor", "desk"])
+    kind = pick(rng, ["floor", "desk"])
     height = rng.uniform(1.3, 1.8) if kind == "floor" else rng.uniform(0.35, 0.65)
-    shade = _pick(rng, ["conical", "cylindrical", "dome"])
-    base = _pick(rng, ["round base", "tripod"])
+    shade = pick(rng, ["conical", "cylindrical", "dome"])
+    base = pick(rng, ["round base", "tripod"])
     shade_r = height * (rng.uniform(0.12, 0.2) if kind == "floor" else rng.uniform(0.2, 0.35))
     shade_h = shade_r * rng.uniform(0.8, 1.3)
     arm = bool(kind == "desk" and rng.random() < 0.5)
     parts = []
     pole_top = height - shade_h * 0.6
     if base == "tripod":
-        for x, y in _ring_points(3, height * 0.2):
+        for x, y in ring_points(3, height * 0.2):
             parts.append(rod((x, y, 0), (0, 0, height * 0.35), 0.01))
         parts.append(rod((0, 0, height * 0.35), (0, 0, pole_top), 0.012))
     else:
@@ -1308,7 +1337,7 @@ def build_lamp(rng: np.random.Generator) -> Shape:
                 shade_r * np.cos(t) + 0.005, z0 + shade_h * np.sin(t), 20, cap_bottom=False
             ).translated((shade_x, 0, 0))
         )
-    return _finish(
+    return finish_shape(
         "lamp",
         parts,
         dict(kind=kind, height=height, shade=shade, base=base, shade_radius=shade_r, arm=arm),
@@ -1358,7 +1387,7 @@ def build_bathtub(rng: np.random.Generator) -> Shape:
             slab(-hx, hx, hy - wall, hy, 0, height),
         ]
     if feet:
-        for x, y in _rect_corners(length * 0.35, width * 0.3):
+        for x, y in rect_corners(length * 0.35, width * 0.3):
             parts.append(ellipsoid((0.04, 0.04, lift / 2 + 0.02), (x, y, lift / 2), 6))
     if tap:
         parts.append(
@@ -1371,7 +1400,7 @@ def build_bathtub(rng: np.random.Generator) -> Shape:
                 0.012,
             )
         )
-    return _finish(
+    return finish_shape(
         "bathtub",
         parts,
         dict(length=length, width=width, height=height, oval=oval, feet=feet, wall=wall, tap=tap),
@@ -1382,8 +1411,8 @@ def build_bathtub(rng: np.random.Generator) -> Shape:
 
 
 def build_sink(rng: np.random.Generator) -> Shape:
-    kind = _pick(rng, ["pedestal", "cabinet", "countertop"])
-    basins = int(_pick(rng, [1, 1, 2])) if kind == "cabinet" else 1
+    kind = pick(rng, ["pedestal", "cabinet", "countertop"])
+    basins = int(pick(rng, [1, 1, 2])) if kind == "cabinet" else 1
     round_basin = bool(rng.random() < 0.5)
     faucet = bool(rng.random() < 0.8)
     counter_h = {
@@ -1399,7 +1428,7 @@ def build_sink(rng: np.random.Generator) -> Shape:
     rim_z = top - 0.03
     if kind == "cabinet":
         parts.append(slab(-depth / 2, depth / 2, -width / 2, width / 2, 0.08, rim_z))
-        parts += _drawer_fronts(
+        parts += drawer_fronts(
             depth / 2, -width / 2 + 0.02, width / 2 - 0.02, 0.1, rim_z - 0.02, 1, basins, False
         )
     elif kind == "pedestal":
@@ -1432,7 +1461,7 @@ def build_sink(rng: np.random.Generator) -> Shape:
         x = -depth / 2 + 0.04
         parts.append(rod((x, 0, top), (x, 0, top + 0.2), 0.012))
         parts.append(rod((x, 0, top + 0.2), (x + 0.12, 0, top + 0.17), 0.01))
-    return _finish(
+    return finish_shape(
         "sink",
         parts,
         dict(
@@ -1494,7 +1523,7 @@ def build_toilet(rng: np.random.Generator) -> Shape:
                 (bowl_l / 2 * 0.95, bowl_w / 2 * 0.95), 0.02, (0.05, 0, seat_h + 0.01), segments=24
             )
         )
-    return _finish(
+    return finish_shape(
         "toilet",
         parts,
         dict(
@@ -1512,7 +1541,7 @@ def build_toilet(rng: np.random.Generator) -> Shape:
 
 def build_range_hood(rng: np.random.Generator) -> Shape:
     width, depth = rng.uniform(0.6, 1.2), rng.uniform(0.4, 0.55)
-    style = _pick(rng, ["pyramid", "box", "slanted"])
+    style = pick(rng, ["pyramid", "box", "slanted"])
     canopy_h = rng.uniform(0.1, 0.3)
     chimney = bool(rng.random() < 0.75)
     chimney_h = rng.uniform(0.3, 0.9) if chimney else 0.0
@@ -1546,7 +1575,7 @@ def build_range_hood(rng: np.random.Generator) -> Shape:
                 top + chimney_h,
             )
         )
-    return _finish(
+    return finish_shape(
         "range_hood",
         parts,
         dict(
@@ -1573,9 +1602,9 @@ def build_range_hood(rng: np.random.Generator) -> Shape:
 
 def build_monitor(rng: np.random.Generator) -> Shape:
     diag = rng.uniform(0.5, 0.85)
-    aspect = float(_pick(rng, [16 / 9, 16 / 9, 16 / 10, 21 / 9]))
+    aspect = float(pick(rng, [16 / 9, 16 / 9, 16 / 10, 21 / 9]))
     curved = bool(aspect > 2 and rng.random() < 0.7)
-    stand = _pick(rng, ["pedestal", "two feet"])
+    stand = pick(rng, ["pedestal", "two feet"])
     lift = rng.uniform(0.06, 0.15)
     thickness = rng.uniform(0.02, 0.06)
     w = diag * aspect / np.hypot(aspect, 1)
@@ -1602,7 +1631,7 @@ def build_monitor(rng: np.random.Generator) -> Shape:
         for s in (-1, 1):
             parts.append(box((0.2, 0.03, 0.015), (-0.03, s * w * 0.35, 0.0075)))
             parts.append(rod((-0.03, s * w * 0.35, 0.015), (-0.03, s * w * 0.3, z0 + 0.02), 0.01))
-    return _finish(
+    return finish_shape(
         "monitor",
         parts,
         dict(
@@ -1639,7 +1668,7 @@ def build_laptop(rng: np.random.Generator) -> Shape:
             parts.append(box((d * 0.3, w * 0.3, 0.001), (d * 0.28, 0, base_t + 0.0005)))
     else:
         parts.append(box((d, w, lid_t), (0, 0, base_t + lid_t / 2)))
-    return _finish(
+    return finish_shape(
         "laptop",
         parts,
         dict(
@@ -1658,7 +1687,7 @@ def build_laptop(rng: np.random.Generator) -> Shape:
 
 def build_keyboard(rng: np.random.Generator) -> Shape:
     numpad = bool(rng.random() < 0.6)
-    rows = int(_pick(rng, [5, 6, 6]))
+    rows = int(pick(rng, [5, 6, 6]))
     w = rng.uniform(0.42, 0.47) if numpad else rng.uniform(0.29, 0.36)
     d = rows * 0.019 + rng.uniform(0.02, 0.05)
     t = rng.uniform(0.015, 0.03)
@@ -1679,7 +1708,7 @@ def build_keyboard(rng: np.random.Generator) -> Shape:
     if wrist:
         parts.append(box((0.06, w, t * 0.8), (-d / 2 - 0.03, 0, t * 0.4)))
     mesh_parts = [p.transformed(rot_y(tilt)) for p in parts]
-    return _finish(
+    return finish_shape(
         "keyboard",
         mesh_parts,
         dict(width=w, depth=d, thickness=t, rows=rows, numpad=numpad, tilt=tilt, wrist_rest=wrist),
@@ -1734,7 +1763,7 @@ def build_radio(rng: np.random.Generator) -> Shape:
             .scaled((1, 1, 0.5))
             .translated((0, 0, h * 0.5))
         )
-    return _finish(
+    return finish_shape(
         "radio",
         parts,
         dict(
@@ -1777,7 +1806,7 @@ def build_xbox(rng: np.random.Generator) -> Shape:
         parts.append(ellipsoid((0.05, 0.075, 0.025), (0.05, y, 0.025), 8))
         for s in (-1, 1):
             parts.append(ellipsoid((0.035, 0.025, 0.022), (0.01, y + s * 0.05, 0.022), 6))
-    return _finish(
+    return finish_shape(
         "xbox",
         parts,
         dict(
@@ -1802,7 +1831,7 @@ def build_piano(rng: np.random.Generator) -> Shape:
     grand = bool(rng.random() < 0.4)
     keys88 = bool(rng.random() < 0.8)
     kw = 1.23 if keys88 else 0.85
-    pedals = int(_pick(rng, [2, 3, 3]))
+    pedals = int(pick(rng, [2, 3, 3]))
     lid_open = bool(grand and rng.random() < 0.6)
     key_h = rng.uniform(0.7, 0.76)
     parts = []
@@ -1851,7 +1880,7 @@ def build_piano(rng: np.random.Generator) -> Shape:
     for k in range(pedals):
         y = (k - (pedals - 1) / 2) * 0.06
         parts.append(box((0.08, 0.025, 0.01), (-0.05, y, 0.05)))
-    return _finish(
+    return finish_shape(
         "piano",
         parts,
         dict(
@@ -1873,7 +1902,7 @@ def build_piano(rng: np.random.Generator) -> Shape:
 
 def build_door(rng: np.random.Generator) -> Shape:
     w, h, t = rng.uniform(0.7, 1.0), rng.uniform(1.95, 2.1), rng.uniform(0.035, 0.05)
-    panels = int(_pick(rng, [1, 2, 4, 6]))
+    panels = int(pick(rng, [1, 2, 4, 6]))
     frame = bool(rng.random() < 0.7)
     lever = bool(rng.random() < 0.5)
     open_angle = rng.uniform(0.3, 1.2) if rng.random() < 0.3 else 0.0
@@ -1906,7 +1935,7 @@ def build_door(rng: np.random.Generator) -> Shape:
                 rot_z(-open_angle)
             )
         )
-    return _finish(
+    return finish_shape(
         "door",
         parts,
         dict(
@@ -1930,7 +1959,7 @@ def build_door(rng: np.random.Generator) -> Shape:
 
 def build_curtain(rng: np.random.Generator) -> Shape:
     width, height = rng.uniform(1.0, 2.5), rng.uniform(1.5, 2.6)
-    panels = int(_pick(rng, [1, 2, 2]))
+    panels = int(pick(rng, [1, 2, 2]))
     folds = int(rng.integers(4, 12))
     amplitude = rng.uniform(0.03, 0.08)
     gap = rng.uniform(0.2, 0.8) if (panels == 2 and rng.random() < 0.5) else 0.0
@@ -1948,7 +1977,7 @@ def build_curtain(rng: np.random.Generator) -> Shape:
         parts.append(
             rod((0, -width / 2 - 0.1, height + 0.03), (0, width / 2 + 0.1, height + 0.03), 0.012)
         )
-    return _finish(
+    return finish_shape(
         "curtain",
         parts,
         dict(
@@ -1970,7 +1999,7 @@ def build_stairs(rng: np.random.Generator) -> Shape:
     steps = int(rng.integers(3, 15))
     rise, run, width = rng.uniform(0.15, 0.2), rng.uniform(0.25, 0.32), rng.uniform(0.8, 1.5)
     open_risers = bool(rng.random() < 0.35)
-    rails = int(_pick(rng, [0, 1, 2, 2]))
+    rails = int(pick(rng, [0, 1, 2, 2]))
     parts = []
     for i in range(steps):
         x0 = i * run
@@ -2001,7 +2030,7 @@ def build_stairs(rng: np.random.Generator) -> Shape:
         for x in np.linspace(0.1, total_x - 0.1, max(2, steps // 3)):
             z = (x / run) * rise
             parts.append(rod((x, y, z), (x, y, z + 0.9), 0.012))
-    return _finish(
+    return finish_shape(
         "stairs",
         parts,
         dict(steps=steps, rise=rise, run=run, width=width, open_risers=open_risers, rails=rails),
@@ -2012,7 +2041,7 @@ def build_stairs(rng: np.random.Generator) -> Shape:
 
 
 def build_tent(rng: np.random.Generator) -> Shape:
-    style = _pick(rng, ["dome", "ridge"])
+    style = pick(rng, ["dome", "ridge"])
     length, width = rng.uniform(1.8, 3.2), rng.uniform(1.2, 2.6)
     height = rng.uniform(1.0, 2.0)
     door_open = bool(rng.random() < 0.5)
@@ -2055,7 +2084,7 @@ def build_tent(rng: np.random.Generator) -> Shape:
         parts.append(
             prism([(length / 2, 0), (length / 2 + 0.7, 0), (length / 2, height * 0.7)], width * 0.5)
         )
-    return _finish(
+    return finish_shape(
         "tent",
         parts,
         dict(
@@ -2081,7 +2110,7 @@ def build_tent(rng: np.random.Generator) -> Shape:
 
 
 def build_car(rng: np.random.Generator) -> Shape:
-    style = _pick(rng, ["sedan", "hatchback", "suv", "pickup"])
+    style = pick(rng, ["sedan", "hatchback", "suv", "pickup"])
     length = {
         "sedan": rng.uniform(4.3, 5.0),
         "hatchback": rng.uniform(3.6, 4.3),
@@ -2120,11 +2149,11 @@ def build_car(rng: np.random.Generator) -> Shape:
         for y in (-width / 2, width / 2 - 0.05):
             parts.append(slab(-length / 2, cx0, y, y + 0.05, z0 + body_h, z0 + body_h + 0.25))
     wheels = 4
-    for x, y in _rect_corners(length / 2 - 0.8, width / 2 - 0.1):
+    for x, y in rect_corners(length / 2 - 0.8, width / 2 - 0.1):
         parts.append(cylinder(wheel_r, 0.22, (x, y, wheel_r), axis=(0, 1, 0), segments=16))
     if spoiler:
         parts.append(box((0.2, width * 0.8, 0.03), (-length / 2 + 0.1, 0, z0 + body_h + 0.1)))
-    return _finish(
+    return finish_shape(
         "car",
         parts,
         dict(
@@ -2152,13 +2181,13 @@ def build_car(rng: np.random.Generator) -> Shape:
 
 
 def build_airplane(rng: np.random.Generator) -> Shape:
-    kind = _pick(rng, ["propeller", "jet"])
+    kind = pick(rng, ["propeller", "jet"])
     length = rng.uniform(7.0, 12.0) if kind == "propeller" else rng.uniform(12.0, 38.0)
     span = length * rng.uniform(0.9, 1.3)
     radius = length * rng.uniform(0.045, 0.07)
     sweep = rng.uniform(0.0, 0.1) if kind == "propeller" else rng.uniform(0.35, 0.6)
     high_wing = bool(kind == "propeller" and rng.random() < 0.5)
-    engines = 1 if kind == "propeller" and rng.random() < 0.6 else int(_pick(rng, [2, 2, 4]))
+    engines = 1 if kind == "propeller" and rng.random() < 0.6 else int(pick(rng, [2, 2, 4]))
     t_tail = bool(rng.random() < 0.3)
     gear = radius * 1.2
     zc = gear + radius
@@ -2212,7 +2241,7 @@ def build_airplane(rng: np.random.Generator) -> Shape:
     ):
         parts.append(rod((x, y, zc - radius * 0.8), (x, y, radius * 0.3), radius * 0.08, 6))
         parts.append(cylinder(radius * 0.3, radius * 0.2, (x, y, radius * 0.3), axis=(0, 1, 0)))
-    return _finish(
+    return finish_shape(
         "airplane",
         parts,
         dict(
@@ -2241,8 +2270,8 @@ def build_airplane(rng: np.random.Generator) -> Shape:
 def build_person(rng: np.random.Generator) -> Shape:
     height = rng.uniform(1.5, 1.95)
     build = rng.uniform(0.85, 1.2)
-    pose = _pick(rng, ["standing", "walking"])
-    raised = int(_pick(rng, [0, 0, 1, 2]))
+    pose = pick(rng, ["standing", "walking"])
+    raised = int(pick(rng, [0, 0, 1, 2]))
     backpack = bool(rng.random() < 0.25)
     s = height / 1.75
     hip, shoulder, head_z = 0.95 * s, 1.45 * s, 1.62 * s
@@ -2270,7 +2299,7 @@ def build_person(rng: np.random.Generator) -> Shape:
         parts.append(
             box((0.15, 0.3 * s, 0.4 * s), (-0.12 * s * build - 0.08, 0, shoulder - 0.25 * s))
         )
-    return _finish(
+    return finish_shape(
         "person",
         parts,
         dict(height=height, build=build, pose=pose, raised_arms=raised, backpack=backpack),
@@ -2281,13 +2310,13 @@ def build_person(rng: np.random.Generator) -> Shape:
 
 
 def build_guitar(rng: np.random.Generator) -> Shape:
-    kind = _pick(rng, ["acoustic", "electric", "bass"])
+    kind = pick(rng, ["acoustic", "electric", "bass"])
     body_len = rng.uniform(0.45, 0.52) if kind == "acoustic" else rng.uniform(0.38, 0.46)
     lower = body_len * rng.uniform(0.36, 0.42)
     waist = rng.uniform(0.6, 0.78)
     depth = rng.uniform(0.09, 0.12) if kind == "acoustic" else rng.uniform(0.035, 0.05)
     neck_len = rng.uniform(0.42, 0.48) if kind != "bass" else rng.uniform(0.58, 0.65)
-    pegs = 4 if kind == "bass" else int(_pick(rng, [6, 6, 12]))
+    pegs = 4 if kind == "bass" else int(pick(rng, [6, 6, 12]))
     on_stand = bool(rng.random() < 0.5)
     lift = 0.12 if on_stand else 0.0
     parts = []
@@ -2319,7 +2348,7 @@ def build_guitar(rng: np.random.Generator) -> Shape:
         for y in (-0.15, 0.15):
             parts.append(rod((-0.15, y, 0), (depth / 2 + 0.05, y * 0.5, lift), 0.01))
         parts.append(rod((-0.2, 0, 0), (-0.05, 0, top + neck_len * 0.5), 0.01))
-    return _finish(
+    return finish_shape(
         "guitar",
         parts,
         dict(
@@ -2385,8 +2414,14 @@ BUILDERS: dict[str, Callable[[np.random.Generator], Shape]] = {
 }
 
 
-def build_shape(category: str, rng: np.random.Generator) -> Shape:
-    """Build one random instance of ``category``."""
-    if category not in BUILDERS:
-        raise ValueError(f"unknown category {category!r}; expected one of the 40 ModelNet40 names")
-    return BUILDERS[category](rng)
+FAMILIES: dict[str, Family] = {
+    name: Family(
+        name,
+        "modelnet",
+        SYNONYMS[name],
+        HEIGHT_RANGE_M[name],
+        BUILDERS[name],
+        unseen=name in UNSEEN,
+    )
+    for name in NAMES
+}

@@ -1,0 +1,115 @@
+"""What every parametric family shares: the ``Shape`` it returns, the ``Family`` record that
+registers it, and small part helpers (legs, corners, rings, drawer fronts).
+
+A builder draws its own parameters from a numpy Generator and assembles parts at metric scale
+(metres, z up, front of the object towards +x, base on the floor z=0, footprint centred on the
+origin). The ``Shape`` carries the true facts (part counts, attributes, present/absent features)
+that captions and questions are written from, so language can never disagree with geometry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from training.data.mesh import Mesh, box, ellipsoid, merge, rod
+
+ParamValue = float | int | str | bool
+
+
+@dataclass
+class Attribute:
+    """A describable property of a part: the seat is "round" (other option: "square")."""
+
+    part: str
+    value: str
+    options: tuple[str, ...]
+
+
+@dataclass
+class Shape:
+    """A built object: its mesh and the facts its language is derived from."""
+
+    category: str
+    mesh: Mesh
+    params: dict[str, ParamValue]
+    # Plural part noun -> how many ("legs": 4). Only parts a person could count on the object.
+    counts: dict[str, int] = field(default_factory=dict)
+    attributes: list[Attribute] = field(default_factory=list)
+    # Noun phrase -> present ("armrests": True, "a handle": False).
+    features: dict[str, bool] = field(default_factory=dict)
+    # False for objects that look the same from every side (bowls, vases): no "facing" words.
+    has_front: bool = True
+    # Words for this particular instance when the category's synonyms would not all fit it
+    # (a floor lamp is not a "desk lamp"); empty means use the category's synonyms.
+    names: tuple[str, ...] = ()
+
+    def dimensions(self) -> tuple[float, float, float]:
+        """(depth along x, width along y, height along z) in metres, in the object's own frame."""
+        lo, hi = self.mesh.bounds()
+        size = hi - lo
+        return float(size[0]), float(size[1]), float(size[2])
+
+
+@dataclass(frozen=True)
+class Family:
+    """One category's parametric family: its words, its plausible heights and its builder.
+
+    ``name`` is the category id (snake_case, unique across every domain); ``synonyms[0]`` is the
+    spoken name. Names and synonyms must be unique across the registry. ``unseen`` families are
+    never named in training text (the zero-shot split).
+    """
+
+    name: str
+    domain: str  # "modelnet", "outdoor", "indoor" or "generic"
+    synonyms: tuple[str, ...]
+    height_range_m: tuple[float, float]
+    build: Callable[[np.random.Generator], Shape]
+    unseen: bool = False
+
+
+def pick(rng: np.random.Generator, options: Sequence):
+    return options[int(rng.integers(len(options)))]
+
+
+def finish_shape(category: str, parts: list[Mesh], params: dict, **facts) -> Shape:
+    """Merge the parts and put the footprint centre at the origin and the base on z=0."""
+    mesh = merge(parts)
+    lo, hi = mesh.bounds()
+    mesh = mesh.translated((-(lo[0] + hi[0]) / 2, -(lo[1] + hi[1]) / 2, -lo[2]))
+    return Shape(category, mesh, params, **facts)
+
+
+def leg_rods(corners, top_z: float, radius: float, square: bool, splay: float = 0.0) -> list[Mesh]:
+    """Legs from (x, y) attachment points at ``top_z`` down to the floor, splayed outwards."""
+    segments = 4 if square else 10
+    out = []
+    for x, y in corners:
+        out.append(rod((x, y, top_z), (x * (1 + splay), y * (1 + splay), 0.0), radius, segments))
+    return out
+
+
+def rect_corners(half_x: float, half_y: float) -> list[tuple[float, float]]:
+    return [(half_x, half_y), (half_x, -half_y), (-half_x, half_y), (-half_x, -half_y)]
+
+
+def ring_points(n: int, radius: float, phase: float = 0.0) -> list[tuple[float, float]]:
+    a = phase + np.arange(n) * 2 * np.pi / n
+    return [(radius * np.cos(t), radius * np.sin(t)) for t in a]
+
+
+def drawer_fronts(x_front, y0, y1, z0, z1, rows, cols, knob: bool) -> list[Mesh]:
+    """Drawer panels proud of a cabinet face at ``x_front`` plus a knob or bar handle each."""
+    parts = []
+    h, w = (z1 - z0) / rows, (y1 - y0) / cols
+    for r in range(rows):
+        for c in range(cols):
+            zc, yc = z0 + (r + 0.5) * h, y0 + (c + 0.5) * w
+            parts.append(box((0.015, w * 0.94, h * 0.9), (x_front + 0.0075, yc, zc)))
+            if knob:
+                parts.append(ellipsoid(0.015, (x_front + 0.025, yc, zc), 5))
+            else:
+                parts.append(box((0.02, w * 0.4, 0.015), (x_front + 0.025, yc, zc)))
+    return parts
