@@ -45,6 +45,10 @@ class Shape:
     # Words for this particular instance when the category's synonyms would not all fit it
     # (a floor lamp is not a "desk lamp"); empty means use the category's synonyms.
     names: tuple[str, ...] = ()
+    # Transparent parts (a car's windows, a glass panel), in the same frame as ``mesh`` but not
+    # part of it: a simulated LiDAR or depth camera lets most rays through them, so real scans
+    # show holes where the glass is. Builders put glass here instead of into ``mesh``.
+    glass: Mesh | None = None
 
     def dimensions(self) -> tuple[float, float, float]:
         """(depth along x, width along y, height along z) in metres, in the object's own frame."""
