@@ -78,12 +78,22 @@ def pick(rng: np.random.Generator, options: Sequence):
     return options[int(rng.integers(len(options)))]
 
 
-def finish_shape(category: str, parts: list[Mesh], params: dict, **facts) -> Shape:
-    """Merge the parts and put the footprint centre at the origin and the base on z=0."""
+def finish_shape(
+    category: str,
+    parts: list[Mesh],
+    params: dict,
+    glass_parts: Sequence[Mesh] = (),
+    **facts,
+) -> Shape:
+    """Merge the parts and put the footprint centre at the origin and the base on z=0.
+
+    The opaque parts alone set the frame; ``glass_parts`` move with them into ``Shape.glass``.
+    """
     mesh = merge(parts)
     lo, hi = mesh.bounds()
-    mesh = mesh.translated((-(lo[0] + hi[0]) / 2, -(lo[1] + hi[1]) / 2, -lo[2]))
-    return Shape(category, mesh, params, **facts)
+    offset = (-(lo[0] + hi[0]) / 2, -(lo[1] + hi[1]) / 2, -lo[2])
+    glass = merge(list(glass_parts)).translated(offset) if glass_parts else None
+    return Shape(category, mesh.translated(offset), params, glass=glass, **facts)
 
 
 def leg_rods(corners, top_z: float, radius: float, square: bool, splay: float = 0.0) -> list[Mesh]:
