@@ -46,8 +46,13 @@ setup(
             "tqdm",
             "matplotlib",
         ],
-        "tensorrt": ["tensorrt", "cuda-python"],
-        "gpu": ["onnxruntime-gpu"],
+        # ros_pointlang/tensorrt_engine.py is written against TensorRT 10.x and 11.x and
+        # cuda-python's cuda.bindings (12.8+). cuda-python's major must be TensorRT's CUDA major
+        # (an unpinned pair resolves to TensorRT for CUDA 13 today, which needs an R580+ driver).
+        # Jetson: JetPack's own TensorRT plus `pip install "cuda-python>=12.8,<13"`.
+        "tensorrt": ["tensorrt-cu12>=10.3,<12", "cuda-python>=12.8,<13"],
+        "tensorrt-cu13": ["tensorrt-cu13>=10.13,<12", "cuda-python>=13,<14"],
+        "gpu": ["onnxruntime-gpu>=1.17"],
         "data": ["open3d-cpu>=0.18", "matplotlib", "pillow", "tqdm", "h5py"],
     },
     entry_points={"console_scripts": CONSOLE_SCRIPTS},

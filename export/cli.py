@@ -203,15 +203,16 @@ def export_text_encoder_into(bundle: Path, force: bool = False) -> bool:
 
 
 def build_engines(bundle: Path, fp16: bool, cache: Path | None) -> None:
-    """Build TensorRT engines for the bundle's models ahead of time (needs an NVIDIA GPU)."""
-    from ros_pointlang.backends import BackendOptions
-    from ros_pointlang.pipeline import Pipeline
+    """TensorRT engines for every model of the bundle ahead of time (needs an NVIDIA GPU); the
+    building lives in the runtime (ros_pointlang.tensorrt_engine), which imports no torch."""
+    from ros_pointlang.backends import default_engine_cache
+    from ros_pointlang.tensorrt_engine import build_bundle_engines
 
-    options = BackendOptions(
-        name="tensorrt", fp16=fp16, **({"engine_cache": cache} if cache else {})
-    )
-    Pipeline.from_bundle(bundle, backend=options)
-    print(f"TensorRT engines ready in {options.engine_cache}")
+    folder = cache or default_engine_cache()
+    for built in build_bundle_engines(bundle, folder, fp16=fp16):
+        how = "cached" if built.cache_hit else "built"
+        print(f"{built.model}: {how} in {built.seconds:.1f} s → {built.engine}")
+    print(f"TensorRT engines ready in {folder}")
 
 
 def main(argv: list[str] | None = None) -> int:

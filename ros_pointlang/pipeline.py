@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ros_pointlang.backends import BackendOptions, open_session
+from ros_pointlang.backends import PROFILED_BACKENDS, BackendOptions, open_session
 from ros_pointlang.bundle import Bundle, BundleError, load_bundle
 from ros_pointlang.preprocess import prepare_object
+from ros_pointlang.profiles import bundle_profiles
 from ros_pointlang.text import TextEmbedder
 
 FloatArray = npt.NDArray[np.float32]
@@ -130,8 +131,8 @@ class Pipeline:
     """A loaded bundle on one backend. Not thread-safe: give each thread its own."""
 
     def __init__(self, bundle: Bundle, options: BackendOptions) -> None:
-        if options.name == "tensorrt" and not options.profiles:
-            options = replace(options, profiles=tensorrt_profiles(bundle))
+        if options.name in PROFILED_BACKENDS and not options.profiles:
+            options = replace(options, profiles=bundle_profiles(bundle))
         self.bundle = bundle
         self.options = options
         encoder = bundle.encoder
@@ -312,26 +313,6 @@ class Pipeline:
                 "its manifest); export it with --captioner"
             )
         return self._language
-
-
-def tensorrt_profiles(
-    bundle: Bundle, max_batch: int = 16, max_tokens: int = 128
-) -> dict[str, tuple[tuple[int, ...], ...]]:
-    """TensorRT optimisation profiles (min, opt, max) for the bundle's dynamic inputs: batches
-    of 1..max_batch objects, label prompts of up to max_tokens tokens, and whatever the
-    generation stage declares in its manifest section."""
-    n = int(bundle.encoder["num_points"])
-    batch = ((1,), (4,), (max_batch,))
-    profiles: dict[str, tuple[tuple[int, ...], ...]] = {
-        "points": ((1, n, 3), (4, n, 3), (max_batch, n, 3)),
-        "size": ((1, 3), (4, 3), (max_batch, 3)),
-        "size_known": batch,
-        "input_ids": ((1, 1), (8, 16), (64, max_tokens)),
-        "attention_mask": ((1, 1), (8, 16), (64, max_tokens)),
-    }
-    for name, shapes in (bundle.generation or {}).get("tensorrt_profiles", {}).items():
-        profiles[name] = tuple(tuple(int(d) for d in s) for s in shapes)
-    return profiles
 
 
 def _as_points(cloud: npt.ArrayLike) -> FloatArray:

@@ -139,14 +139,3 @@ def test_the_runtime_never_imports_torch(tiny_bundle):
     ).stdout.split()
     assert out[0] in {"drill", "mug"}
     assert out[1:] == ["False", "False"]
-
-
-def test_tensorrt_gets_profiles_for_every_dynamic_input_of_the_bundle(tiny_bundle):
-    from ros_pointlang.bundle import load_bundle
-    from ros_pointlang.pipeline import tensorrt_profiles
-
-    profiles = tensorrt_profiles(load_bundle(tiny_bundle), max_batch=8)
-    assert profiles["points"] == ((1, 256, 3), (4, 256, 3), (8, 256, 3))
-    for shapes in profiles.values():
-        low, opt, high = shapes
-        assert all(a <= b <= c for a, b, c in zip(low, opt, high, strict=True))

@@ -1,0 +1,173 @@
+"""The parts of the native TensorRT backend that run without a GPU: cuda-python error tuples
+(with the real cuda-python, which imports and answers with errors on a machine without a
+driver), the engine cache key, and the cache's file handling (atomic writes, corrupt engines)."""
+
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from ros_pointlang.bundle import load_bundle
+from ros_pointlang.profiles import bundle_profiles
+from ros_pointlang.tensorrt_engine import (
+    ENGINE_RECIPE,
+    BackendUnavailable,
+    CudaDevice,
+    CudaError,
+    bundle_model_files,
+    cuda_call,
+    cuda_device,
+    engine_cache_key,
+    engine_path,
+    load_cached_engine,
+    sidecar_path,
+    store_engine,
+    write_atomically,
+)
+
+cudart = pytest.importorskip(
+    "cuda.bindings.runtime", reason="cuda-python is not installed (requirements/dev.txt has it)"
+)
+
+
+def _has_gpu() -> bool:
+    error, count = cudart.cudaGetDeviceCount()
+    return int(error) == 0 and count > 0
+
+
+def test_cuda_call_returns_the_values_of_a_successful_call():
+    success = cudart.cudaError_t.cudaSuccess
+    assert cuda_call((success,), "cudaFree") is None
+    assert cuda_call((success, 7), "cudaMalloc") == 7
+    assert cuda_call((success, 1, 2), "cudaMemGetInfo") == (1, 2)
+    with pytest.raises(TypeError, match="expected cuda-python's"):
+        cuda_call(None, "cudaFree")
+
+
+def test_cuda_call_raises_the_error_by_name_for_real_failing_calls():
+    # No driver here: cudaErrorInsufficientDriver. With a GPU: 4 EiB cannot be allocated.
+    with pytest.raises(CudaError, match=r"cudaMalloc failed with cudaError\w+ \(\d+\)"):
+        cuda_call(cudart.cudaMalloc(1 << 62), "cudaMalloc")
+    error = cudart.cudaError_t.cudaErrorMemoryAllocation
+    with pytest.raises(CudaError, match="cudaMallocHost failed with cudaErrorMemoryAllocation"):
+        cuda_call((error, None), "cudaMallocHost")
+
+
+@pytest.mark.skipif(_has_gpu(), reason="checks a machine without an NVIDIA GPU")
+def test_no_usable_gpu_is_backend_unavailable_with_the_cuda_error():
+    with pytest.raises(BackendUnavailable, match="no usable NVIDIA GPU: cudaGetDeviceCount failed"):
+        cuda_device(cudart)
+
+
+@pytest.mark.skipif(not _has_gpu(), reason="needs an NVIDIA GPU")
+def test_the_device_is_described_from_cuda_python():
+    device = cuda_device(cudart)
+    assert device.name and device.compute_capability.replace(".", "").isdigit()
+
+
+ORIN = CudaDevice(0, "Orin", "8.7")
+
+
+def _key(small, **change):
+    profiles = bundle_profiles(small)
+    base = dict(
+        model_sha256="a" * 64,
+        tensorrt_version="10.13.3",
+        device=ORIN,
+        fp16=True,
+        profiles=profiles["decoder.onnx"],
+    )
+    return engine_cache_key(**{**base, **change})
+
+
+@pytest.fixture(scope="module")
+def small():
+    return load_bundle()
+
+
+def test_the_cache_key_changes_with_everything_an_engine_depends_on(small, tmp_path):
+    profiles = bundle_profiles(small)
+    model = small.file("decoder.onnx")
+    key = _key(small)
+    assert key["recipe"] == ENGINE_RECIPE and key["compute_capability"] == "8.7"
+    assert key["device"] == "Orin" and key["precision"] == "fp16"
+    # Only this model's own profiles: the text encoder's range is not in the decoder's key.
+    assert [p["name"] for p in key["profiles"]] == ["prefill", "decode"]
+    paths = {engine_path(tmp_path, model, key)}
+    for change in [
+        {"model_sha256": "b" * 64},
+        {"tensorrt_version": "11.1.0"},
+        {"device": CudaDevice(0, "NVIDIA GeForce RTX 4090", "8.9")},
+        {"device": CudaDevice(1, "Orin", "8.6")},
+        {"fp16": False},
+        {"profiles": profiles["decoder.onnx"][:1]},
+    ]:
+        paths.add(engine_path(tmp_path, model, _key(small, **change)))
+    assert len(paths) == 7
+    assert engine_path(tmp_path, model, _key(small)) in paths  # stable
+    # The device index alone (same GPU model in another slot) builds the same engine.
+    same = _key(small, device=CudaDevice(1, "Orin", "8.7"))
+    assert engine_path(tmp_path, model, same) == engine_path(tmp_path, model, key)
+
+
+def test_engines_are_built_for_every_model_including_the_text_encoder(small):
+    assert bundle_model_files(small) == [
+        "point_encoder.onnx",
+        "text_encoder.onnx",
+        "bridge.onnx",
+        "decoder.onnx",
+    ]
+
+
+def test_atomic_writes_leave_one_whole_file_and_no_temporary_files(tmp_path):
+    target = tmp_path / "cache" / "model.engine"
+    payloads = [bytes([i]) * 200_000 for i in range(8)]
+    threads = [threading.Thread(target=write_atomically, args=(target, p)) for p in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert target.read_bytes() in payloads  # one writer's whole file, never a mix
+    assert [p.name for p in target.parent.iterdir()] == ["model.engine"]
+
+
+def test_a_failed_write_keeps_the_old_file_and_removes_its_temporary(tmp_path):
+    target = tmp_path / "model.engine"
+    write_atomically(target, b"old engine")
+    with pytest.raises(TypeError):
+        write_atomically(target, "not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"old engine"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.engine"]
+
+
+def test_a_stored_engine_loads_back_only_while_it_is_whole_and_its_key_matches(
+    small, tmp_path, caplog
+):
+    key = _key(small)
+    path = engine_path(tmp_path, small.file("decoder.onnx"), key)
+    engine = np.random.default_rng(0).bytes(4096)
+    assert load_cached_engine(path, key) is None  # a plain miss: build
+    store_engine(path, engine, key)
+    assert load_cached_engine(path, key) == engine
+    record = json.loads(sidecar_path(path).read_text())
+    assert record["key"] == key
+
+    assert load_cached_engine(path, _key(small, fp16=False)) is None
+    assert "another key" in caplog.text
+
+    corrupt = bytearray(engine)
+    corrupt[100] ^= 0xFF
+    path.write_bytes(bytes(corrupt))
+    assert load_cached_engine(path, key) is None  # → the caller rebuilds
+    assert "corrupt" in caplog.text
+
+    path.write_bytes(engine[:1000])  # truncated by a crash of an older writer
+    assert load_cached_engine(path, key) is None
+
+    store_engine(path, engine, key)  # the rebuild replaces both files
+    sidecar_path(path).write_text("{ half a record")
+    assert load_cached_engine(path, key) is None
+    assert "unreadable" in caplog.text
+    store_engine(path, engine, key)
+    assert load_cached_engine(path, key) == engine
