@@ -26,7 +26,8 @@ from ros_pointlang.backends import BackendOptions, BackendUnavailable, open_sess
 from ros_pointlang.bundle import Bundle, load_bundle
 from ros_pointlang.profiles import bundle_profiles
 
-FP32_TOLERANCE = 1e-2  # TF32 matmuls on Ampere and newer
+FP32_TOLERANCE = 2e-3  # native FP32 engines (TF32 off): summation order only
+ORT_GPU_TOLERANCE = 1e-2  # ONNX Runtime's CUDA kernels may use TF32 from Ampere on
 FP16_TOLERANCE = 5e-2  # on unit-norm embeddings
 
 
@@ -223,7 +224,7 @@ def run(bundle_path: Path | None, cache: Path) -> int:
     check.path(
         "onnxruntime CUDA: models",
         _with_provider(with_cuda, lambda: (_model_deltas(bundle, cuda), "every model's outputs")),
-        FP32_TOLERANCE,
+        ORT_GPU_TOLERANCE,
     )
     check.path(
         "onnxruntime CUDA: captions", _with_provider(with_cuda, lambda: check.captions_equal(cuda))
@@ -239,7 +240,7 @@ def run(bundle_path: Path | None, cache: Path) -> int:
     check.path(
         "onnxruntime TensorRT EP: models",
         _with_provider(with_trt, lambda: (_model_deltas(bundle, ep), "every model's outputs")),
-        FP32_TOLERANCE,
+        ORT_GPU_TOLERANCE,
     )
 
     native = BackendOptions(name="tensorrt", engine_cache=cache / "native", profiles=profiles)

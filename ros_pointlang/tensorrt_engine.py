@@ -228,6 +228,10 @@ def build_engine(
                 "AutoCast); build FP32 (no --fp16) or use TensorRT 10"
             )
         config.set_flag(flag)
+    else:
+        # FP32 means FP32: TF32 (on by default from Ampere) rounds matmul inputs to 10-bit
+        # mantissas, enough to flip a greedy token against the CPU's caption.
+        config.clear_flag(trt.BuilderFlag.TF32)
     inputs = {network.get_input(i).name for i in range(network.num_inputs)}
     for profile in profiles:
         if set(profile.shapes) != inputs:
@@ -261,12 +265,14 @@ class _Buffer:
         self.host = 0
 
     def reserve(self, nbytes: int) -> None:
-        if nbytes <= self.capacity:
+        """At least `nbytes` (and never a null address: TensorRT wants one for an empty tensor
+        too, such as the decoder's prefix on a decode step)."""
+        if self.capacity and nbytes <= self.capacity:
             return
         self.free()
         size = max(nbytes, 256)
-        self.device = cuda_call(self._cudart.cudaMalloc(size), f"cudaMalloc({size})")
-        self.host = cuda_call(self._cudart.cudaMallocHost(size), f"cudaMallocHost({size})")
+        self.device = int(cuda_call(self._cudart.cudaMalloc(size), f"cudaMalloc({size})"))
+        self.host = int(cuda_call(self._cudart.cudaMallocHost(size), f"cudaMallocHost({size})"))
         self.capacity = size
 
     def host_array(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -351,6 +357,7 @@ class TensorRTEngine:
         self._returned: dict[str, np.ndarray] = {}  # feedback outputs of the last run
         self._active = 0
         self._stream = cuda_call(cudart.cudaStreamCreate(), "cudaStreamCreate")
+        self._stream_handle = int(self._stream)  # TensorRT's bindings take the handle as an int
 
     def run_profile(
         self, profile: int, output_names: Sequence[str], feeds: dict[str, np.ndarray]
@@ -358,7 +365,7 @@ class TensorRTEngine:
         cudart, ctx, stream = self._cudart, self._context, self._stream
         copy = cudart.cudaMemcpyKind
         if profile != self._active:
-            if not ctx.set_optimization_profile_async(profile, stream):
+            if not ctx.set_optimization_profile_async(profile, self._stream_handle):
                 raise RuntimeError(f"TensorRT cannot switch {self.path.name} to profile {profile}")
             self._active = profile
         returned, self._returned = self._returned, {}
@@ -397,7 +404,7 @@ class TensorRTEngine:
                         ),
                         f"cudaMemcpyAsync({name} to the device)",
                     )
-            ctx.set_tensor_address(name, self._buffers[name].device)
+            self._bind(name)
         unresolved = ctx.infer_shapes()
         if unresolved:
             raise RuntimeError(f"TensorRT cannot infer shapes of {self.path.name}: {unresolved}")
@@ -410,8 +417,8 @@ class TensorRTEngine:
             self._buffers[name].reserve(
                 int(np.prod(shape, dtype=np.int64)) * self._dtypes[name].itemsize
             )
-            ctx.set_tensor_address(name, self._buffers[name].device)
-        if not ctx.execute_async_v3(stream):
+            self._bind(name)
+        if not ctx.execute_async_v3(self._stream_handle):
             raise RuntimeError(f"TensorRT failed to run {self.path.name} (its log says why)")
         for name in output_names:
             buffer, nbytes = self._buffers[name], self._nbytes(name, shapes[name])
@@ -431,6 +438,12 @@ class TensorRTEngine:
                 self._returned[name] = result
             results.append(result)
         return results
+
+    def _bind(self, name: str) -> None:
+        if self._context.set_tensor_address(name, self._buffers[name].device) is False:
+            raise RuntimeError(
+                f"TensorRT refused the device address of {name!r} ({self.path.name})"
+            )
 
     def _nbytes(self, name: str, shape: tuple[int, ...]) -> int:
         return int(np.prod(shape, dtype=np.int64)) * self._dtypes[name].itemsize
