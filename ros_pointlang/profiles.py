@@ -79,7 +79,11 @@ def read_signature(path: Path) -> Signature:
         raise ValueError(f"model file {path} is not a valid ONNX model ({error})") from error
 
     def spec(arg: Any) -> TensorSpec:
-        dims = tuple(d if isinstance(d, int) else str(d) for d in arg.shape)
+        # A dynamic dim without a name gets one of its own: it equals no other dim.
+        dims = tuple(
+            d if isinstance(d, int) else str(d) if d else f"{arg.name}[{i}]"
+            for i, d in enumerate(arg.shape)
+        )
         return TensorSpec(arg.name, dims, arg.type)
 
     return Signature(
@@ -122,7 +126,7 @@ def make_profile(name: str, signature: Signature, dims: Mapping[str, DimRange]) 
             f"profile {name!r} gives ranges for {sorted(set(dims) - used)}, which no input of "
             f"the graph has (its dims: {sorted(used)})"
         )
-    shapes = {}
+    shapes: dict[str, tuple[Shape, Shape, Shape]] = {}
     for tensor in signature.inputs:
         missing = [d for d in tensor.dims if isinstance(d, str) and d not in dims]
         if missing:
@@ -130,10 +134,11 @@ def make_profile(name: str, signature: Signature, dims: Mapping[str, DimRange]) 
                 f"profile {name!r} has no range for dim {missing[0]!r} of input {tensor.name!r} "
                 f"{tensor.dims}"
             )
-        shapes[tensor.name] = tuple(
+        smallest, optimal, largest = (
             tuple(d if isinstance(d, int) else dims[d][k] for d in tensor.dims) for k in range(3)
         )
-    return Profile(name, dict(dims), shapes)  # type: ignore[arg-type]
+        shapes[tensor.name] = (smallest, optimal, largest)
+    return Profile(name, dict(dims), shapes)
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,26 @@ def test_a_stored_engine_loads_back_only_while_it_is_whole_and_its_key_matches(
     assert "unreadable" in caplog.text
     store_engine(path, engine, key)
     assert load_cached_engine(path, key) == engine
+
+
+def test_building_the_engines_imports_no_torch(tmp_path):
+    """`pointlang-export engine` runs this on the robot, where torch is not installed."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from pathlib import Path\n"
+        "from ros_pointlang.tensorrt_engine import BackendUnavailable, build_bundle_engines\n"
+        "try:\n"
+        "    build_bundle_engines(None, Path(sys.argv[1]))\n"
+        "except BackendUnavailable as error:\n"
+        "    print('unavailable:', error)\n"
+        "print('torch' in sys.modules and sys.modules['torch'] is not None)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    if not _has_gpu():
+        assert out[0].startswith("unavailable:")
+    assert out[-1] == "False"
