@@ -28,7 +28,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ros_pointlang.profiles import Profile, ProfiledSession, Signature, make_profile, read_signature
+from ros_pointlang.bundle import MANIFEST, load_bundle
+from ros_pointlang.profiles import (
+    Profile,
+    ProfiledSession,
+    Signature,
+    bundle_profiles,
+    make_profile,
+    read_signature,
+)
 from ros_pointlang.tensorrt_engine import BackendUnavailable, open_tensorrt
 
 log = logging.getLogger(__name__)
@@ -114,16 +122,21 @@ def open_session(model: str | Path, options: BackendOptions) -> Session:
 def model_profiles(
     path: Path, options: BackendOptions, signature: Signature
 ) -> tuple[Profile, ...]:
-    """The profiles `options` gives for `path`; a graph without dynamic dims needs none."""
+    """The profiles `options` gives for `path`; else those of the bundle `path` is in (how
+    Pipeline derives them for all its models at once); a graph without dynamic dims needs none."""
     profiles = options.profiles.get(path.name)
     if profiles:
         return tuple(profiles)
+    if (path.parent / MANIFEST).is_file():
+        derived = bundle_profiles(load_bundle(path.parent)).get(path.name)
+        if derived:
+            return derived
     if not any(isinstance(d, str) for t in signature.inputs for d in t.dims):
         return (make_profile("static", signature, {}),)
     raise ValueError(
         f"backend {options.name!r} needs TensorRT profiles for {path.name}, whose inputs have "
-        "dynamic dims; Pipeline derives them from the bundle (ros_pointlang.profiles."
-        "bundle_profiles), or pass BackendOptions(profiles={file name: profiles})"
+        "dynamic dims and which is in no bundle; pass BackendOptions(profiles={file name: "
+        "profiles}) (ros_pointlang.profiles.make_profile)"
     )
 
 

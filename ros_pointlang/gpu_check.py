@@ -232,11 +232,26 @@ def run(bundle_path: Path | None, cache: Path) -> int:
 
     ep = BackendOptions(name="onnxruntime-tensorrt", engine_cache=cache / "ep", profiles=profiles)
     with_trt = "TensorrtExecutionProvider"
-    for phase in ("cold start", "engine cache"):
-        check.path(
-            f"onnxruntime TensorRT EP: {phase}",
-            _with_provider(with_trt, lambda: check.captions_equal(ep)),
-        )
+    ep_files = ep.engine_cache / "onnxruntime"
+
+    def ep_start(cached: bool) -> tuple[None, str]:
+        before = sorted(ep_files.glob("*")) if ep_files.is_dir() else []
+        _, note = check.captions_equal(ep)
+        after = sorted(ep_files.glob("*"))
+        if cached and after != before:
+            raise AssertionError(f"the EP built {len(after) - len(before)} engines again")
+        if not cached and not after:
+            raise AssertionError(f"the EP left no engines in {ep_files}")
+        return None, f"{note}; {len(after)} files in its engine cache"
+
+    check.path(
+        "onnxruntime TensorRT EP: cold start",
+        _with_provider(with_trt, lambda: ep_start(cached=False)),
+    )
+    check.path(
+        "onnxruntime TensorRT EP: engine cache",
+        _with_provider(with_trt, lambda: ep_start(cached=True)),
+    )
     check.path(
         "onnxruntime TensorRT EP: models",
         _with_provider(with_trt, lambda: (_model_deltas(bundle, ep), "every model's outputs")),

@@ -364,6 +364,8 @@ class TensorRTEngine:
     ) -> list[np.ndarray]:
         cudart, ctx, stream = self._cudart, self._context, self._stream
         copy = cudart.cudaMemcpyKind
+        # The current device is per thread, and the node runs models on its own worker thread.
+        cuda_call(cudart.cudaSetDevice(self.device.index), f"cudaSetDevice({self.device.index})")
         if profile != self._active:
             if not ctx.set_optimization_profile_async(profile, self._stream_handle):
                 raise RuntimeError(f"TensorRT cannot switch {self.path.name} to profile {profile}")
@@ -453,6 +455,7 @@ class TensorRTEngine:
         if getattr(self, "_stream", None) is None:
             return
         stream, self._stream = self._stream, None
+        cuda_call(self._cudart.cudaSetDevice(self.device.index), "cudaSetDevice")
         cuda_call(self._cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize")
         for buffer in self._buffers.values():
             buffer.free()

@@ -96,8 +96,18 @@ def test_the_tensorrt_provider_is_checked_too(tiny_bundle):
     options = BackendOptions(name="onnxruntime-tensorrt", profiles=bundle_profiles(bundle))
     with pytest.raises(BackendUnavailable, match="TensorrtExecutionProvider"):
         open_session(encoder(tiny_bundle), options)
-    with pytest.raises(ValueError, match=r"needs TensorRT profiles for point_encoder\.onnx"):
+    # Without profiles in the options, those of the bundle the model is in.
+    with pytest.raises(BackendUnavailable, match="TensorrtExecutionProvider"):
         open_session(encoder(tiny_bundle), BackendOptions(name="onnxruntime-tensorrt"))
+
+
+def test_a_model_outside_a_bundle_needs_profiles_for_its_dynamic_dims(tiny_bundle, tmp_path):
+    import shutil
+
+    alone = tmp_path / "point_encoder.onnx"
+    shutil.copy(encoder(tiny_bundle), alone)
+    with pytest.raises(ValueError, match=r"needs TensorRT profiles for point_encoder\.onnx"):
+        open_session(alone, BackendOptions(name="onnxruntime-tensorrt"))
 
 
 @pytest.mark.skipif(_tensorrt_installed(), reason="checks a machine without the tensorrt package")
