@@ -213,10 +213,28 @@ def _with_provider(provider: str, body: Body) -> Body:
     return checked
 
 
+def _environment() -> str:
+    """One line: onnxruntime and its providers, TensorRT, the CUDA device."""
+    import onnxruntime as ort
+
+    from ros_pointlang.tensorrt_engine import cuda_device, import_tensorrt
+
+    parts = [f"onnxruntime {ort.__version__} {ort.get_available_providers()}"]
+    try:
+        trt, cudart = import_tensorrt()
+        parts.append(f"TensorRT {trt.__version__}")
+        device = cuda_device(cudart)
+        parts.append(f"{device.name} (compute capability {device.compute_capability})")
+    except BackendUnavailable as why:
+        parts.append(str(why))
+    return "; ".join(parts)
+
+
 def run(bundle_path: Path | None, cache: Path) -> int:
     from ros_pointlang.tensorrt_engine import build_bundle_engines, import_tensorrt
 
     bundle = load_bundle(bundle_path)
+    print(_environment(), flush=True)
     check = Check(bundle, cache)
     profiles = bundle_profiles(bundle)
     cuda = BackendOptions(name="onnxruntime-cuda")
