@@ -211,3 +211,12 @@ def test_a_shape_outside_every_profile_is_named_before_the_engine_sees_it(small)
     assert "to (4, 32, 4, 127, 48)" in message and "'prefill'" in message
     with pytest.raises(ValueError, match="needs the inputs"):
         plan_run(profiles, signature, {"input_ids": feeds["input_ids"]}, "decoder.onnx")
+
+
+def test_shape_limits_set_the_maxima_and_refuse_nonsense(small):
+    (encoder,) = bundle_profiles(small, ShapeLimits(max_objects=64))["point_encoder.onnx"]
+    assert encoder.dims[BATCH] == (1, 1, 64)
+    with pytest.raises(ValueError, match="opt objects 0"):
+        ShapeLimits(opt_objects=0)
+    with pytest.raises(ValueError, match="opt prompts 200"):
+        ShapeLimits(opt_prompts=200, max_prompts=128)
