@@ -1,5 +1,6 @@
 from training.data.categories import (
     CATEGORIES,
+    MODELNET40,
     SEEN_CATEGORIES,
     SYNONYMS,
     UNSEEN_CATEGORIES,
@@ -9,10 +10,12 @@ from training.data.categories import (
 )
 
 
-def test_forty_categories_split_thirty_ten():
-    assert len(CATEGORIES) == 40 and len(set(CATEGORIES)) == 40
-    assert len(SEEN_CATEGORIES) == 30 and len(UNSEEN_CATEGORIES) == 10
+def test_modelnet40_first_then_the_other_domains_split_seen_and_unseen():
+    assert CATEGORIES[:40] == MODELNET40 and len(set(CATEGORIES)) == len(CATEGORIES)
+    assert len(CATEGORIES) >= 40 + 42
     assert set(SEEN_CATEGORIES) | set(UNSEEN_CATEGORIES) == set(CATEGORIES)
+    assert not set(SEEN_CATEGORIES) & set(UNSEEN_CATEGORIES)
+    assert len([c for c in UNSEEN_CATEGORIES if c in MODELNET40]) == 10
 
 
 def test_display_names_use_spaces():

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
-from training.data.mesh import Mesh, box, ellipsoid, merge, rod
+from training.data.mesh import Mesh, box, cylinder, ellipsoid, grid_surface, merge, prism, rod, slab
 
 ParamValue = float | int | str | bool
 
@@ -127,3 +128,58 @@ def drawer_fronts(x_front, y0, y1, z0, z1, rows, cols, knob: bool) -> list[Mesh]
             else:
                 parts.append(box((0.02, w * 0.4, 0.015), (x_front + 0.025, yc, zc)))
     return parts
+
+
+def glazed_cabin(
+    x_rear: float,
+    x_front: float,
+    z_belt: float,
+    z_roof: float,
+    width: float,
+    rear_slope: float = 0.0,
+    front_slope: float = 0.0,
+    side_windows: int = 1,
+    rear_glass: bool = True,
+    pillar: float = 0.06,
+) -> tuple[list[Mesh], list[Mesh]]:
+    """A vehicle's greenhouse above the beltline: (opaque roof and pillars, glass panes).
+
+    Seen from the side it is a trapezoid, ``x_rear``..``x_front`` at the beltline ``z_belt`` and
+    narrowed by ``rear_slope`` / ``front_slope`` at the roof. Each side has ``side_windows`` panes
+    between pillars; the windscreen is glass, the rear face glass or (a panel van's) opaque.
+    The cabin is hollow: a ray through a window meets the far side or the interior floor.
+    """
+    if side_windows < 1:
+        raise ValueError(f"a cabin needs at least one side window per side, got {side_windows}")
+    top_rear, top_front = x_rear + rear_slope, x_front - front_slope
+    half = width / 2
+    opaque = [slab(top_rear, top_front, -half, half, z_roof - 0.05, z_roof)]
+    glass: list[Mesh] = []
+    # Pillars: slanted ones at both ends, vertical ones between the side panes.
+    inner = np.linspace(top_rear, top_front, side_windows + 1)[1:-1]
+    for y in (-half + pillar / 2, half - pillar / 2):
+        opaque.append(rod((x_rear, y, z_belt), (top_rear, y, z_roof), pillar / 2, 4))
+        opaque.append(rod((x_front, y, z_belt), (top_front, y, z_roof), pillar / 2, 4))
+        for x in inner:
+            opaque.append(box((pillar, pillar, z_roof - z_belt), (x, y, (z_belt + z_roof) / 2)))
+    edges = [x_rear, *inner, x_front]
+    for a, b in pairwise(edges):
+        pane = [(a, z_belt), (b, z_belt), (min(b, top_front), z_roof), (max(a, top_rear), z_roof)]
+        for y in (-half + 0.01, half - 0.01):
+            glass.append(prism(pane, 0.01, y))
+
+    def sheet(x0: float, x1: float) -> Mesh:
+        corners = [
+            [(x0, -half, z_belt), (x0, half, z_belt)],
+            [(x1, -half, z_roof), (x1, half, z_roof)],
+        ]
+        return grid_surface(np.array(corners, dtype=np.float64))
+
+    glass.append(sheet(x_front, top_front))
+    (glass if rear_glass else opaque).append(sheet(x_rear, top_rear))
+    return opaque, glass
+
+
+def wheel(x: float, y: float, radius: float, width: float, segments: int = 16) -> Mesh:
+    """A solid wheel (tyre and rim as one cylinder) standing on the floor, its axle along y."""
+    return cylinder(radius, width, (x, y, radius), axis=(0, 1, 0), segments=segments)

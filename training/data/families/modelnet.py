@@ -16,10 +16,12 @@ from training.data.families.common import (
     Shape,
     drawer_fronts,
     finish_shape,
+    glazed_cabin,
     leg_rods,
     pick,
     rect_corners,
     ring_points,
+    wheel,
 )
 from training.data.mesh import (
     Mesh,
@@ -169,7 +171,7 @@ HEIGHT_RANGE_M: dict[str, tuple[float, float]] = {
     "mantel": (0.9, 1.6),
     "monitor": (0.25, 0.9),
     "night_stand": (0.4, 0.8),
-    "person": (1.45, 2.4),
+    "person": (0.55, 2.4),
     "piano": (0.9, 2.0),
     "plant": (0.3, 2.0),
     "radio": (0.1, 0.6),
@@ -1271,7 +1273,14 @@ def build_cone(rng: np.random.Generator) -> Shape:
     top_r = base_r * rng.uniform(0.08, 0.25)
     square_base = bool(rng.random() < 0.7)
     base_t = rng.uniform(0.02, 0.05)
+    # Road cones carry retro-reflective collars; a LiDAR sees them as raised rings.
+    bands = int(pick(rng, [0, 1, 2, 2]))
     parts = [lathe([base_r, top_r, top_r * 0.8], [base_t, height, height], 20, cap_bottom=False)]
+    for k in range(bands):
+        z0 = base_t + (height - base_t) * (0.45 + 0.2 * k)
+        z1 = z0 + (height - base_t) * 0.1
+        r0, r1 = (base_r + (top_r - base_r) * (z - base_t) / (height - base_t) for z in (z0, z1))
+        parts.append(lathe([r0 + 0.004, r1 + 0.004], [z0, z1], 20, cap_bottom=False))
     side = base_r * rng.uniform(2.3, 2.8)
     if square_base:
         parts.append(box((side, side, base_t), (0, 0, base_t / 2)))
@@ -1286,7 +1295,9 @@ def build_cone(rng: np.random.Generator) -> Shape:
             top_radius=top_r,
             square_base=square_base,
             base_thickness=base_t,
+            reflective_bands=bands,
         ),
+        counts={"reflective bands": bands},
         attributes=[
             Attribute("base", "square" if square_base else "round", ("round", "square")),
             Attribute("cone", "tall" if height > 0.6 else "short", ("tall", "short")),
@@ -2134,17 +2145,24 @@ def build_car(rng: np.random.Generator) -> Shape:
         "pickup": (-0.05, 0.25),
     }[style]
     cx0, cx1 = cabin[0] * length, cabin[1] * length
-    parts.append(
-        prism(
-            [
-                (cx0, z0 + body_h),
-                (cx1 + 0.5, z0 + body_h),
-                (cx1, z0 + body_h + cabin_h),
-                (cx0 + (0.0 if style in ("suv", "hatchback") else 0.35), z0 + body_h + cabin_h),
-            ],
-            width * 0.9,
-        )
+    # A pickup has a single or a crew cab; the others two side windows, an SUV sometimes three.
+    side_windows = {
+        "sedan": 2,
+        "hatchback": 2,
+        "suv": int(pick(rng, [2, 3])),
+        "pickup": int(pick(rng, [1, 2])),
+    }[style]
+    roof, glass = glazed_cabin(
+        cx0,
+        cx1 + 0.5,
+        z0 + body_h,
+        z0 + body_h + cabin_h,
+        width * 0.9,
+        rear_slope=0.0 if style in ("suv", "hatchback") else 0.35,
+        front_slope=0.5,
+        side_windows=side_windows,
     )
+    parts += roof
     if style == "pickup":
         for y in (-width / 2, width / 2 - 0.05):
             parts.append(slab(-length / 2, cx0, y, y + 0.05, z0 + body_h, z0 + body_h + 0.25))
@@ -2158,6 +2176,7 @@ def build_car(rng: np.random.Generator) -> Shape:
         parts,
         dict(
             style=style,
+            side_windows=side_windows,
             length=length,
             width=width,
             clearance=clearance,
@@ -2166,7 +2185,8 @@ def build_car(rng: np.random.Generator) -> Shape:
             wheel_radius=wheel_r,
             spoiler=spoiler,
         ),
-        counts={"wheels": wheels},
+        glass_parts=glass,
+        counts={"wheels": wheels, "side windows": 2 * side_windows},
         attributes=[
             Attribute(
                 "car",
@@ -2268,44 +2288,99 @@ def build_airplane(rng: np.random.Generator) -> Shape:
 
 
 def build_person(rng: np.random.Generator) -> Shape:
-    height = rng.uniform(1.5, 1.95)
+    """A pedestrian as driving datasets see them: adult or child, standing, walking or sitting
+    (on the ground or a kerb), sometimes carrying a backpack, an umbrella or a rolling suitcase.
+    """
+    child = bool(rng.random() < 0.2)
+    height = rng.uniform(0.95, 1.45) if child else rng.uniform(1.5, 1.95)
     build = rng.uniform(0.85, 1.2)
-    pose = pick(rng, ["standing", "walking"])
+    pose = pick(rng, ["standing", "walking", "walking", "sitting"])
     raised = int(pick(rng, [0, 0, 1, 2]))
     backpack = bool(rng.random() < 0.25)
+    umbrella = bool(not child and pose != "sitting" and rng.random() < 0.12)
+    suitcase = bool(not child and pose != "sitting" and not umbrella and rng.random() < 0.15)
+    if umbrella or suitcase:
+        raised = min(raised, 1)  # the left hand holds the umbrella or the suitcase handle
     s = height / 1.75
-    hip, shoulder, head_z = 0.95 * s, 1.45 * s, 1.62 * s
-    sw = 0.2 * s * build
+    # A child's head is larger and its legs shorter relative to its height.
+    head_rz = height * (0.088 if child else 0.0686)
+    hip_f, shoulder_f = (0.48, 0.76) if child else (0.543, 0.829)
+    w = s * build * (1.15 if child else 1.0)
+    sitting = pose == "sitting"
+    hip = 0.11 * s if sitting else hip_f * height
+    shoulder = hip + (shoulder_f - hip_f) * height
+    head_z = shoulder + (height - head_rz - shoulder_f * height)
+    sw = 0.2 * w
     parts = [
-        ellipsoid(
-            (0.12 * s * build, sw, (shoulder - hip) / 2 + 0.05), (0, 0, (hip + shoulder) / 2), 8
-        )
+        ellipsoid((0.12 * w, sw, (shoulder - hip) / 2 + 0.05), (0, 0, (hip + shoulder) / 2), 8)
     ]
-    parts.append(ellipsoid((0.1 * s, 0.085 * s, 0.12 * s), (0, 0, head_z), 8))
-    parts.append(rod((0, 0, shoulder), (0, 0, head_z - 0.08 * s), 0.05 * s))
+    parts.append(ellipsoid((head_rz * 0.83, head_rz * 0.71, head_rz), (0, 0, head_z), 8))
+    parts.append(rod((0, 0, shoulder), (0, 0, head_z - head_rz * 0.6), 0.05 * s))
     stride = 0.25 * s if pose == "walking" else 0.03
-    for k, y in enumerate((-0.09 * s * build, 0.09 * s * build)):
+    leg_r = 0.065 * w
+    for k, y in enumerate((-0.09 * w, 0.09 * w)):
+        if sitting:
+            # Knees up, feet flat in front.
+            knee = (0.26 * height, y * 1.2, hip + 0.16 * height)
+            foot = (0.42 * height, y * 1.1, 0.05)
+            parts.append(rod((0, y, hip), knee, leg_r, 8))
+            parts.append(rod(knee, foot, leg_r * 0.85, 8))
+            parts.append(box((0.25 * s, 0.1 * s, 0.06), (foot[0] + 0.06 * s, foot[1], 0.03)))
+            continue
         fx = stride if k == 0 else -stride
-        parts.append(rod((0, y, hip), (fx, y, 0.06), 0.065 * s * build, 8))
+        parts.append(rod((0, y, hip), (fx, y, 0.06), leg_r, 8))
         parts.append(box((0.25 * s, 0.1 * s, 0.06), (fx + 0.06 * s, y, 0.03)))
     for k, y in enumerate((-sw - 0.03, sw + 0.03)):
-        up = k < raised
-        if up:
+        if k < raised:
             end = (0.05, y * 1.3, shoulder + 0.6 * s)
+        elif k == 1 and umbrella:
+            end = (0.25 * s, y * 0.6, shoulder - 0.05 * s)
+        elif k == 1 and suitcase:
+            end = (-0.2 * s, y * 1.3, hip - 0.02 * s)
+        elif sitting:
+            end = (0.24 * height, y * 1.1, hip + 0.14 * height)  # hands on the knees
         else:
             end = ((-stride if k == 0 else stride) * 0.8, y * 1.15, hip - 0.05 * s)
-        parts.append(rod((0, y, shoulder - 0.03), end, 0.045 * s * build, 8))
+        parts.append(rod((0, y, shoulder - 0.03), end, 0.045 * w, 8))
     if backpack:
+        parts.append(box((0.15, 0.3 * s, 0.4 * s), (-0.12 * w - 0.08, 0, shoulder - 0.25 * s)))
+    if umbrella:
+        grip = np.array((0.25 * s, (sw + 0.03) * 0.6, shoulder - 0.05 * s))
+        canopy_r, canopy_z = rng.uniform(0.45, 0.55), height + rng.uniform(0.08, 0.18)
+        parts.append(rod(grip, (grip[0], grip[1], canopy_z + 0.2), 0.008, 5))
         parts.append(
-            box((0.15, 0.3 * s, 0.4 * s), (-0.12 * s * build - 0.08, 0, shoulder - 0.25 * s))
+            lathe(
+                [canopy_r, canopy_r * 0.7, 0.02], [0.0, 0.14, 0.22], 16, cap_bottom=False
+            ).translated((grip[0], grip[1], canopy_z))
         )
+    if suitcase:
+        case_h = rng.uniform(0.5, 0.7)
+        x_case, y_case = -0.45 * s, sw + 0.12
+        parts.append(box((0.24, 0.4, case_h), (x_case, y_case, case_h / 2 + 0.04)))
+        for dy in (-0.15, 0.15):
+            parts.append(wheel(x_case - 0.08, y_case + dy, 0.03, 0.03, 8))
+        parts.append(rod((x_case, y_case, case_h + 0.04), (-0.2 * s, sw + 0.03, hip), 0.01, 5))
     return finish_shape(
         "person",
         parts,
-        dict(height=height, build=build, pose=pose, raised_arms=raised, backpack=backpack),
+        dict(
+            height=height,
+            build=build,
+            pose=pose,
+            child=child,
+            raised_arms=raised,
+            backpack=backpack,
+            umbrella=umbrella,
+            suitcase=suitcase,
+        ),
         counts={"raised arms": raised},
-        attributes=[Attribute("person", pose, ("standing", "walking"))],
-        features={"a backpack": backpack},
+        attributes=[Attribute("person", pose, ("standing", "walking", "sitting"))],
+        features={
+            "a backpack": backpack,
+            "an umbrella": umbrella,
+            "a rolling suitcase": suitcase,
+        },
+        names=("child", "kid", "young pedestrian") if child else (),
     )
 
 
