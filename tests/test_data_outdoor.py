@@ -115,6 +115,51 @@ def test_side_windows_are_glass_panes_and_the_cabin_is_see_through(category):
         assert g_lo[2] > shape.params.get("wheel_radius", 0.3)
 
 
+@pytest.mark.parametrize("category", ["car", *OUTDOOR])
+def test_glass_sits_inside_the_object_it_belongs_to(category):
+    for seed in range(6):
+        shape = build_shape(category, np.random.default_rng(seed))
+        if shape.glass is None:
+            continue
+        assert np.isfinite(shape.glass.vertices).all()
+        lo, hi = shape.mesh.bounds()
+        g_lo, g_hi = shape.glass.bounds()
+        assert (g_lo >= lo - 0.02).all() and (g_hi <= hi + 0.02).all(), (category, seed)
+
+
+# Real lengths (m, along the driving direction) from manufacturers' ranges and street standards.
+LENGTHS_M = {
+    "car": (3.5, 6.0),
+    "van": (4.5, 6.5),
+    "truck": (6.5, 11.5),
+    "bus": (9.5, 19.0),
+    "bicycle": (1.5, 1.9),
+    "motorcycle": (1.9, 2.5),
+    "e_scooter": (0.8, 1.3),
+    "shopping_cart": (0.9, 1.3),
+}
+
+
+@pytest.mark.parametrize("category", sorted(LENGTHS_M))
+def test_vehicles_have_real_lengths(category):
+    lo, hi = LENGTHS_M[category]
+    for seed in SEEDS:
+        length = build_shape(category, np.random.default_rng(seed)).dimensions()[0]
+        assert lo <= length <= hi, (category, seed, length)
+
+
+def test_kinds_order_their_sizes():
+    def heights(category, key, value):
+        shapes = [build_shape(category, np.random.default_rng(s)) for s in range(80)]
+        return [sh.dimensions()[2] for sh in shapes if sh.params[key] == value]
+
+    assert min(heights("bus", "kind", "double-decker")) > max(heights("bus", "kind", "city"))
+    assert min(heights("trailer", "kind", "semi-trailer")) > max(
+        heights("trailer", "kind", "utility")
+    )
+    assert min(heights("van", "high_roof", True)) > max(heights("van", "high_roof", False))
+
+
 def test_counts_follow_the_parameters():
     for seed in SEEDS:
 

@@ -73,10 +73,12 @@ def _figure(
     hands: tuple[Point, Point],
     feet: tuple[Point, Point],
     helmet: bool = False,
+    knee_bend: float = 1.0,
 ) -> list[Mesh]:
     """A rider's body from its joints: torso hip to shoulder, head above, bent legs and arms.
 
-    ``hands`` and ``feet`` are (right, left) points on the vehicle (bars, pedals, pegs).
+    ``hands`` and ``feet`` are (right, left) points on the vehicle (bars, pedals, pegs);
+    ``knee_bend`` 1 is a seated rider's bent knee, near 0 a standing rider's straight leg.
     """
     s = height / 1.75
     hip_p, shoulder_p = np.asarray(hip), np.asarray(shoulder)
@@ -100,7 +102,7 @@ def _figure(
         hip_side = hip_p + _v(0.0, side * 0.1 * s * build, 0.0)
         foot_p = np.asarray(foot)
         # The knee sits forward of the hip-foot line and above it, as when pedalling.
-        knee = (hip_side + foot_p) / 2 + np.array([0.18 * s, 0.0, 0.12 * s])
+        knee = (hip_side + foot_p) / 2 + knee_bend * np.array([0.18 * s, 0.0, 0.12 * s])
         parts.append(rod(hip_side, knee, 0.065 * s * build, 8))
         parts.append(rod(knee, foot_p, 0.055 * s * build, 8))
         shoulder_side = shoulder_p + _v(0.0, side * 0.2 * s * build, -0.03)
@@ -254,7 +256,6 @@ def build_truck(rng: np.random.Generator) -> Shape:
     front_axle = x_front - cab_len * 0.45
     rear = [x_rear + length * 0.22 + 1.35 * k for k in range(axles - 1)]
     parts += _axle_wheels([front_axle, *rear], width / 2 - 0.2, wheel_r, 0.35)
-    names = {"box": "box", "flatbed": "flatbed", "tipper": "tipper", "tanker": "tanker"}
     return finish_shape(
         "truck",
         parts,
@@ -270,7 +271,7 @@ def build_truck(rng: np.random.Generator) -> Shape:
         ),
         glass_parts=glass,
         counts={"wheels": 2 * axles, "axles": axles},
-        attributes=[Attribute("truck", names[body], tuple(names.values()))],
+        attributes=[Attribute("truck", body, ("box", "flatbed", "tipper", "tanker"))],
         features={
             "a sleeper cab": sleeper,
             "a closed cargo box": body == "box",
@@ -947,14 +948,12 @@ def build_e_scooter(rng: np.random.Generator) -> Shape:
     )
     if ridden:
         height, build = _rider_size(rng)
-        s = height / 1.75
         feet = ((-0.05, -0.06, deck_z + 0.05), (0.12, 0.06, deck_z + 0.05))
         hip = np.array([-0.05, 0.0, deck_z + 0.53 * height])
         shoulder = hip + np.array([0.08, 0.0, 0.29 * height])
         hands = ((front - 0.06, -bar_w / 2 + 0.04, bar_h), (front - 0.06, bar_w / 2 - 0.04, bar_h))
-        # Standing riders have straight legs: the knee lies on the hip-foot line, so bend is small.
-        parts += _figure(height, build, tuple(hip), tuple(shoulder), hands, feet)
-        params.update(rider_height=height, rider_scale=s)
+        parts += _figure(height, build, tuple(hip), tuple(shoulder), hands, feet, knee_bend=0.25)
+        params.update(rider_height=height, rider_build=build)
     return finish_shape(
         "e_scooter",
         parts,
@@ -1108,9 +1107,7 @@ def build_stroller(rng: np.random.Generator) -> Shape:
             16,
             cap_bottom=False,
         )
-        parts.append(
-            hood.scaled((1.0, 1.0, 1.0)).transformed(rot_y(-1.0), (-0.18, 0, seat_z + 0.4))
-        )
+        parts.append(hood.transformed(rot_y(-1.0), (-0.18, 0, seat_z + 0.4)))
     if basket:
         parts.append(slab(-0.25, 0.2, -width * 0.35, width * 0.35, wheel_r + 0.05, wheel_r + 0.18))
     return finish_shape(
@@ -1142,8 +1139,8 @@ def build_shopping_cart(rng: np.random.Generator) -> Shape:
     rear, front = -length / 2, length / 2
     z0 = rim - basket_h
     t = 0.01
-    # A wire basket tapering towards the front; the walls are thin enough to see through in
-    # real scans, so they are modelled as thin sheets of the basket's outline.
+    # A wire basket, its floor sloping up to the back. The wire walls are solid sheets here; a real
+    # scan of wire mesh returns a sparser subset of the same outline.
     parts = [
         slab(rear + 0.05, front, -width / 2 + 0.05, width / 2 - 0.05, z0, z0 + t),
         slab(front - t, front, -width / 2 + 0.05, width / 2 - 0.05, z0, rim),
