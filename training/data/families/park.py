@@ -368,7 +368,7 @@ def build_cat(rng: np.random.Generator) -> Shape:
     tail_up = bool(pose == "standing" and rng.random() < 0.5)
     length = scale * rng.uniform(1.4, 1.7)
     leg_h = scale * rng.uniform(0.6, 0.8)
-    body_r = scale * 0.2
+    body_r = scale * 0.25
     tail_len = scale * rng.uniform(0.9, 1.2)
     parts = _quadruped(
         rng, length, leg_h, body_r, scale * 0.14, 0.01 if tail_up else tail_len, pose, True
@@ -633,9 +633,9 @@ SPECS: dict[
 ] = {
     "tree": (("tree", "street tree", "park tree"), (2.9, 14.5), build_tree),
     "bush": (("bush", "shrub", "shrubbery"), (0.45, 2.4), build_bush),
-    "hedge": (("hedge", "hedgerow", "clipped hedge"), (0.55, 2.3), build_hedge),
+    "hedge": (("hedge", "hedgerow", "garden hedge"), (0.55, 2.3), build_hedge),
     "boulder": (("boulder", "rock", "large stone"), (0.15, 2.0), build_boulder),
-    "dog": (("dog", "hound", "puppy"), (0.15, 1.2), build_dog),
+    "dog": (("dog", "pet dog", "canine"), (0.15, 1.2), build_dog),
     "cat": (("cat", "house cat", "kitty"), (0.12, 0.65), build_cat),
     "statue": (("statue", "sculpture", "monument"), (1.3, 7.0), build_statue),
     "swing_set": (("swing set", "playground swing", "swing frame"), (2.0, 2.7), build_swing_set),

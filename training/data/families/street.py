@@ -317,9 +317,9 @@ def build_traffic_light(rng: np.random.Generator) -> Shape:
         counts={"signal heads": heads, "lights": lights * heads},
         attributes=[
             Attribute(
-                "mounting",
-                "overhead arm" if kind == "mast arm" else "post",
-                ("overhead arm", "post"),
+                "traffic light",
+                "overhead" if kind == "mast arm" else "post-mounted",
+                ("overhead", "post-mounted"),
             )
         ],
         features={"a push button box": push_button, "visors over the lights": True},
@@ -436,7 +436,7 @@ def build_bus_stop(rng: np.random.Generator) -> Shape:
         ),
         glass_parts=glass,
         counts={"glass panels": panes},
-        attributes=[Attribute("roof", "flat", ("flat", "curved"))],
+        attributes=[Attribute("ends", "glazed" if side_walls else "open", ("glazed", "open"))],
         features={
             "a bench": bench,
             "an advertising panel": advert,
@@ -542,9 +542,9 @@ def build_parking_meter(rng: np.random.Generator) -> Shape:
         counts={"meter heads": heads},
         attributes=[
             Attribute(
-                "meter",
-                "post-mounted" if kind != "pay station" else "cabinet",
-                ("post-mounted", "cabinet"),
+                "parking meter",
+                "post-mounted" if kind != "pay station" else "free-standing",
+                ("post-mounted", "free-standing"),
             )
         ],
         features={"a solar panel": solar, "a display": True},
@@ -606,7 +606,7 @@ def build_fence(rng: np.random.Generator) -> Shape:
         dict(kind=kind, length=length, height=height, posts=posts, rails=rails, pickets=pickets),
         counts={"posts": posts, "rails": rails, "pickets": pickets},
         attributes=[Attribute("fence", kind, ("picket", "chain-link", "board", "post and rail"))],
-        features={"gaps between the boards": kind in ("picket", "post and rail")},
+        features={"gaps to see through": kind in ("picket", "post and rail", "chain-link")},
     )
 
 
@@ -953,6 +953,8 @@ def build_construction_barrel(rng: np.random.Generator) -> Shape:
     height = rng.uniform(0.9, 1.05)
     r = rng.uniform(0.25, 0.3)
     bands = int(pick(rng, [2, 3, 4]))
+    # Four narrow bands or fewer wide ones fill the same reflective sheeting.
+    band_h = height * (0.05 if bands == 4 else rng.uniform(0.07, 0.1))
     light = bool(rng.random() < 0.3)
     base_r = r * rng.uniform(1.3, 1.5)
     parts = [cylinder(base_r, 0.07, (0, 0, 0.035), segments=20)]  # rubber ballast ring
@@ -968,16 +970,25 @@ def build_construction_barrel(rng: np.random.Generator) -> Shape:
     for k in range(bands):
         z = height * (0.2 + 0.7 * (k + 0.5) / bands)
         rz = r - (r - r * 0.85) * z / height
-        parts.append(cylinder(rz + 0.012, height * 0.06, (0, 0, z), segments=20))
+        parts.append(cylinder(rz + 0.012, band_h, (0, 0, z), segments=20))
     if light:
         parts.append(rod((0, 0, height), (0, 0, height + 0.08), 0.01, 5))
         parts.append(cylinder(0.09, 0.05, (0, 0, height + 0.1), axis=(1, 0, 0), segments=14))
     return finish_shape(
         "construction_barrel",
         parts,
-        dict(height=height, radius=r, bands=bands, warning_light=light, base_radius=base_r),
+        dict(
+            height=height,
+            radius=r,
+            bands=bands,
+            band_height=band_h,
+            warning_light=light,
+            base_radius=base_r,
+        ),
         counts={"reflective bands": bands},
-        attributes=[Attribute("body", "round", ("round", "square"))],
+        attributes=[
+            Attribute("reflective bands", "narrow" if bands == 4 else "wide", ("wide", "narrow"))
+        ],
         features={"a warning light": light, "a weighted base ring": True},
         has_front=False,
     )
@@ -1225,7 +1236,11 @@ def build_dumpster(rng: np.random.Generator) -> Shape:
         parts,
         dict(width=w, depth=d, height=h, lids=lids, lids_open=lids_open, wheels=wheels),
         counts={"lids": lids, "open lids": lids_open, "wheels": wheels},
-        attributes=[Attribute("front", "sloped", ("sloped", "straight"))],
+        attributes=[
+            Attribute("lids", "open" if lids_open == lids else "closed", ("open", "closed"))
+        ]
+        if lids_open in (0, lids)
+        else [],
         features={"casters": wheels > 0},
     )
 
@@ -1289,7 +1304,7 @@ SPECS: dict[
     str, tuple[tuple[str, ...], tuple[float, float], Callable[[np.random.Generator], Shape]]
 ] = {
     "barrier": (
-        ("barrier", "road barrier", "jersey barrier", "crowd barrier"),
+        ("barrier", "road barrier", "safety barrier"),
         (0.75, 1.3),
         build_barrier,
     ),

@@ -588,8 +588,8 @@ def build_tractor(rng: np.random.Generator) -> Shape:
         ),
         glass_parts=glass,
         counts={"wheels": 4},
-        attributes=[Attribute("rear wheels", "huge", ("huge", "small"))],
-        features={"a cab": cab, "a front loader": loader, "an exhaust stack": True},
+        attributes=[Attribute("cab", "enclosed" if cab else "open", ("enclosed", "open"))],
+        features={"a front loader": loader, "an exhaust stack": True},
     )
 
 
@@ -914,7 +914,7 @@ def build_scooter(rng: np.random.Generator) -> Shape:
         ),
         glass_parts=glass,
         counts={"wheels": 2},
-        attributes=[Attribute("wheels", "small", ("small", "large"))],
+        attributes=[Attribute("seat", "high" if seat_h > 0.78 else "low", ("high", "low"))],
         features={"a top box": top_box, "a windscreen": screen, "a floorboard": True},
     )
 
@@ -959,7 +959,7 @@ def build_e_scooter(rng: np.random.Generator) -> Shape:
         parts,
         params,
         counts={"wheels": 2},
-        attributes=[Attribute("deck", "narrow", ("narrow", "wide"))],
+        attributes=[Attribute("deck", "wide" if deck_w > 0.16 else "narrow", ("narrow", "wide"))],
         features={"a seat": seat, "a standing rider": ridden, "a tall stem": True},
     )
 
@@ -1228,11 +1228,11 @@ def build_wheelbarrow(rng: np.random.Generator) -> Shape:
 SPECS: dict[
     str, tuple[tuple[str, ...], tuple[float, float], Callable[[np.random.Generator], Shape]]
 ] = {
-    "van": (("van", "delivery van", "minivan", "panel van"), (1.8, 2.9), build_van),
-    "truck": (("truck", "lorry", "box truck", "heavy goods vehicle"), (2.4, 4.1), build_truck),
-    "bus": (("bus", "city bus", "coach", "autobus"), (2.8, 4.5), build_bus),
+    "van": (("van", "transit van", "commercial van"), (1.8, 2.9), build_van),
+    "truck": (("truck", "lorry", "heavy goods vehicle"), (2.4, 4.1), build_truck),
+    "bus": (("bus", "motorbus", "passenger bus"), (2.8, 4.5), build_bus),
     "trailer": (
-        ("trailer", "semi-trailer", "caravan", "utility trailer"),
+        ("trailer", "towed trailer"),
         (0.6, 4.3),
         build_trailer,
     ),
