@@ -54,7 +54,7 @@ def _axle_wheels(xs, half_track: float, radius: float, width: float) -> list[Mes
 
 
 def _thin_wheel(x: float, radius: float, tyre: float, y: float = 0.0) -> list[Mesh]:
-    """A bicycle-style wheel: a tyre ring standing on the floor, a hub and four spokes."""
+    """A bicycle-style wheel: a tyre ring standing on the floor, a hub, spokes across the rim."""
     zc = radius
     parts = [torus(radius - tyre, tyre, (x, y, zc), axis=(0, 1, 0), segments=20)]
     parts.append(cylinder(0.03, 0.08, (x, y, zc), axis=(0, 1, 0), segments=8))
@@ -327,8 +327,8 @@ def build_bus(rng: np.random.Generator) -> Shape:
     if kind == "articulated":
         # The joint: a dark bellows ring at the middle.
         parts.append(slab(-0.4, 0.4, -width / 2 - 0.03, width / 2 + 0.03, clearance, height - 0.05))
-    for k in range(doors):
-        x = x_front - 1.0 - k * (length - 2.5) / max(1, doors - 1) if doors > 1 else x_front - 1.0
+    # Doors on the kerb side (-y), the first ahead of the front axle, the rest spread behind.
+    for x in np.linspace(x_front - 1.0, x_rear + 1.5, doors):
         parts.append(
             box((1.1, 0.03, belt - clearance), (x, -width / 2 - 0.015, (belt + clearance) / 2))
         )
