@@ -66,8 +66,10 @@ def test_every_category_gives_valid_metric_clouds(sensor):
             assert len(cloud) >= 32, (category, sensor, len(cloud))
             assert np.isfinite(cloud).all()
             extent = cloud.max(0) - cloud.min(0)
-            # Partial views can only be smaller than the object; noise adds a few centimetres.
-            assert extent[2] <= hi_h + 0.1 + 0.02 * hi_h, (category, sensor, extent)
+            # Partial views can only be smaller than the object; noise adds a few centimetres, a
+            # depth camera's up to ~1 % of a range that grows with the object (a bus from 20 m).
+            noise = 0.1 + (0.1 if sensor == "depth" else 0.02) * hi_h
+            assert extent[2] <= hi_h + noise, (category, sensor, extent)
             assert cloud[:, 2].min() >= -0.1 - 0.02 * hi_h
         if sensor == "surface":
             assert lo_h - 0.01 <= clouds[0][:, 2].max() - clouds[0][:, 2].min()
