@@ -15,7 +15,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from training.data.mesh import Mesh, box, cylinder, ellipsoid, grid_surface, merge, prism, rod, slab
+from training.data.mesh import Mesh, box, cylinder, ellipsoid, grid_surface, merge, rod, slab
 
 ParamValue = float | int | str | bool
 
@@ -164,9 +164,12 @@ def glazed_cabin(
             opaque.append(box((pillar, pillar, z_roof - z_belt), (x, y, (z_belt + z_roof) / 2)))
     edges = [x_rear, *inner, x_front]
     for a, b in pairwise(edges):
-        pane = [(a, z_belt), (b, z_belt), (min(b, top_front), z_roof), (max(a, top_rear), z_roof)]
+        # Panes are single sheets: a ray through the cabin crosses two glass surfaces, not four.
+        bottom = ((a, z_belt), (b, z_belt))
+        top = ((max(a, top_rear), z_roof), (min(b, top_front), z_roof))
         for y in (-half + 0.01, half - 0.01):
-            glass.append(prism(pane, 0.01, y))
+            corners = [[(x, y, z) for x, z in bottom], [(x, y, z) for x, z in top]]
+            glass.append(grid_surface(np.array(corners, dtype=np.float64)))
 
     def sheet(x0: float, x1: float) -> Mesh:
         corners = [
