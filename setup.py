@@ -13,8 +13,8 @@ CONSOLE_SCRIPTS = [
     "pointlang-bench=ros_pointlang.bench:main",
     "pointlang-data=training.data.cli:main",
     "pointlang-export=export.cli:main",
-    "pointlang-train=training.train:main",
-    "pointlang-eval=training.evaluate:main",
+    "pointlang-train=training.cli:main",
+    "pointlang-eval=ros_pointlang.evaluation.cli:main",
 ]
 
 setup(

@@ -5,7 +5,8 @@
     pointlang-export engine [--bundle DIR] [--fp16]  # TensorRT engines ahead of time
 
 Every ONNX file is checked against torch at several shapes as it is written; the export fails
-rather than ship a model that differs.
+rather than ship a model that differs. Only `bundle` and `text-encoder` import torch: building
+TensorRT engines needs the runtime alone.
 """
 
 from __future__ import annotations
@@ -18,9 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from ros_pointlang.bundle import MANIFEST, SCHEMA_VERSION, default_bundle_path, sha256_file
+from ros_pointlang.bundle import (
+    SCHEMA_VERSION,
+    default_bundle_path,
+    read_manifest,
+    sha256_file,
+    write_manifest,
+)
+from ros_pointlang.vocabulary import MODELNET40, PROMPT_TEMPLATES
 
 ENCODER_FILE = "point_encoder.onnx"
 LABELS_FILE = "label_embeddings.npz"
@@ -30,9 +37,7 @@ TEXT_TOKENIZER_FILE = "text_tokenizer.json"
 
 def default_vocabulary() -> list[str]:
     """The 40 ModelNet40 category names, as people write them ("flower pot")."""
-    from training.data.categories import MODELNET40, display_name
-
-    return [display_name(c) for c in MODELNET40]
+    return list(MODELNET40)
 
 
 def export_bundle(
@@ -44,11 +49,12 @@ def export_bundle(
     metrics: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write a complete bundle into `out` and return its manifest."""
+    import torch
+
     from export.encoder import export_point_encoder
-    from training.align import PROMPT_TEMPLATES
     from training.labels import label_embeddings
+    from training.models.encoder import load_encoder
     from training.text import TextEncoder
-    from training.train import load_encoder
 
     out.mkdir(parents=True, exist_ok=True)
     model, checkpoint = load_encoder(encoder_checkpoint)
@@ -118,7 +124,7 @@ def export_bundle(
     if "generation" in manifest:
         files += manifest["generation"].get("files", [])
     manifest["files"] = {name: {"sha256": sha256_file(out / name)} for name in files}
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    write_manifest(out, manifest)
     print(f"wrote {out} (point encoder parity {encoder_diff:.1e})")
     return manifest
 
@@ -128,8 +134,9 @@ def export_captioner(checkpoint: Path, out: Path) -> dict[str, Any]:
     from tokenizers import Tokenizer
 
     from export.decoder import check_greedy, check_parity, export_decoder
-    from training.generate import load_captioner
-    from training.tokenizer import DESCRIBE, TextTokenizer
+    from ros_pointlang.decode import DESCRIBE
+    from training.models.captioner import load_captioner
+    from training.tokenizer import TextTokenizer
 
     model, stored = load_captioner(str(checkpoint))
     print(
@@ -186,8 +193,7 @@ def export_captioner(checkpoint: Path, out: Path) -> dict[str, Any]:
 
 def _source_manifest(checkpoint: Path) -> dict[str, Any]:
     """The stage-1 training manifest beside the checkpoint, if there is one."""
-    path = checkpoint.parent / MANIFEST
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return read_manifest(checkpoint.parent)
 
 
 def export_text_encoder_into(bundle: Path, force: bool = False) -> bool:
@@ -239,7 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--cache", type=Path, help="engine cache folder")
     args = parser.parse_args(argv)
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    if args.command in ("bundle", "text-encoder"):
+        import torch
+
+        torch.set_num_threads(max(1, torch.get_num_threads()))
     if args.command == "bundle":
         vocabulary = None
         if args.vocabulary:

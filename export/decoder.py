@@ -12,9 +12,10 @@ Two graphs (opset 17, TorchScript exporter, `dynamo=False`):
                   present_keys, present_values (L, B, H, T_past + P + T, hd) f32
 
 The first decoder call passes the prefix, the prompt and a zero-length cache; every later call
-passes P = 0 and the new token. DESIGN.md's export trap (right at the traced shape, wrong at
-another) is what `check_parity` looks for: batch sizes, prompt lengths and cache lengths
-(including 0) other than the traced ones, max |Δ| ≤ 1e-4, and identical greedy outputs.
+passes P = 0 and the new token. The export trap (a graph right at the traced shape and wrong at
+another, measured with a Hugging Face `DynamicCache`) is what `check_parity` looks for: batch
+sizes, prompt lengths and cache lengths (including 0) other than the traced ones, max |Δ| ≤
+1e-4, and identical greedy outputs.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from training.generate import HFDecoder, PointCaptioner, decoder_prompts, load_captioner
+from training.models.captioner import HFDecoder, PointCaptioner, decoder_prompts, load_captioner
 from training.tokenizer import TextTokenizer
 
 DECODER_INPUTS = ("input_ids", "prefix", "past_keys", "past_values", "attention_mask")
@@ -232,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     if "tokenizer" in checkpoint:
         from tokenizers import Tokenizer
 
-        from training.tokenizer import DESCRIBE
+        from ros_pointlang.decode import DESCRIBE
 
         tok = TextTokenizer(Tokenizer.from_str(checkpoint["tokenizer"]))
         tok.save(Path(args.out) / "tokenizer.json")

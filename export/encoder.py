@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from export.onnx_utils import export_onnx, max_difference
-from training.model import PointEncoder
+from training.models.encoder import PointEncoder
 
 INPUTS = ["points", "size", "size_known"]
 OUTPUTS = ["embedding", "tokens"]

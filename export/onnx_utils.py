@@ -48,7 +48,8 @@ def max_difference(
     """Largest absolute difference between torch and ONNX Runtime over the input `cases`.
 
     Checking several shapes, not only the traced one, is the point: an exporter can bake a
-    traced shape into the graph and still match at that shape (DESIGN.md, the export trap).
+    traced shape into the graph and still match at that shape (measured: a Hugging Face GPT-2
+    with a `DynamicCache` matched at the traced shape and was 0.36 off in logits at another).
     """
     import onnxruntime as ort
 

@@ -13,17 +13,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--object", type=int, default=0, help="object id; 0 = the latest cloud")
     parser.add_argument("--service", default="/pointlang/ask", help="the node's ask service")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait")
-    argv = sys.argv[1:] if argv is None else argv
-    split = argv.index("--ros-args") if "--ros-args" in argv else len(argv)
-    args = parser.parse_args(argv[:split])
+    import rclpy
+    from rclpy.utilities import remove_ros_args
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Everything from --ros-args on is for rcl (a remapping, a domain, a log level).
+    args = parser.parse_args(remove_ros_args(argv))
     if args.object < 0:
         parser.error(f"--object must be >= 0, got {args.object}")
 
-    import rclpy
-
     from ros_pointlang.srv import AskCloud
 
-    rclpy.init(args=["pointlang_ask", *argv[split:]])
+    rclpy.init(args=["pointlang_ask", *argv])
     node = rclpy.create_node("pointlang_ask")
     try:
         client: Any = node.create_client(AskCloud, args.service)

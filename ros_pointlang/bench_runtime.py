@@ -2,7 +2,8 @@
 
 Prints p50/p95 for preprocess, encode, labels, caption and answer at batch 1, the per-object
 cost at batch 1/4/16, and ONNX Runtime against torch eager for the same encoder in the same
-run (torch is imported from `export/` only, and only if installed: the runtime stays torch-free).
+run (torch is imported from `training/bench_torch.py` only, and only if installed: the runtime
+stays torch-free).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def bench_runtime(
         figures[f"labels_batch{batch}_ms_per_object"] = p50 / batch
 
     try:
-        from export.parity import torch_encoder_latency
+        from training.bench_torch import torch_encoder_latency
     except ImportError as error:
         figures["ort_vs_torch_speedup"] = None
         figures["torch_note"] = f"torch comparison skipped ({error})"

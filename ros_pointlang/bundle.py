@@ -1,6 +1,7 @@
 """The model bundle: a folder the runtime loads, validated before anything runs.
 
     manifest.json          schema version, model name, recipe, data hash, sizes, hashes, metrics
+                           (read_manifest, write_manifest: its one reader and writer)
     point_encoder.onnx     points (B, N, 3), size (B, 3), size_known (B,) → embedding, tokens
     label_embeddings.npz   the default vocabulary and its prompt-ensembled text embeddings
     decoder.onnx, bridge   (with the generation stage) + tokenizer.json
@@ -106,6 +107,30 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    """A bundle folder's manifest as stored, or {} when it has none yet. Not validated: the
+    training bundles that export reads hold torch checkpoints, not what the runtime loads."""
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BundleError(f"{path} is not valid JSON ({error})") from error
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{path} must hold a JSON object")
+    return manifest
+
+
+def write_manifest(folder: str | Path, manifest: dict[str, Any]) -> Path:
+    """Write `manifest` as the folder's manifest.json: the one writer of the file (export,
+    both training stages and `pointlang-eval dataset --update-bundle` go through it)."""
+    path = Path(folder) / MANIFEST
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return path
+
+
 def load_bundle(path: str | Path | None = None) -> Bundle:
     """Read and validate the bundle at `path` (the default bundle when None)."""
     folder = Path(path) if path is not None else default_bundle_path()
@@ -114,12 +139,7 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
         raise BundleError(f"model bundle {folder} has no {MANIFEST}")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BundleError(f"{manifest_path} is not valid JSON ({error})") from error
-    if not isinstance(manifest, dict):
-        raise BundleError(f"{manifest_path} must hold a JSON object")
+    manifest = read_manifest(folder)
     version = manifest.get("schema_version")
     if version != SCHEMA_VERSION:
         raise BundleError(

@@ -1,5 +1,10 @@
 """Text from point tokens with the exported bridge + decoder: greedy and beam search, no torch.
 
+    language = Language(bundle, options)       # what the pipeline holds for a bundle
+    language.generate(tokens, size, size_known, DESCRIBE)  # [Generated(text, confidence)]
+
+or, one level down:
+
     gen = Generator(bridge_session, decoder_session, eos_id=tok.token_to_id("<eos>"))
     prefix = gen.prefix(point_tokens, size, size_known)  # encoder tokens + box size in metres
     texts = generate_text(gen, tokenizer, prefix, "describe:")  # [(text, confidence)]
@@ -24,14 +29,29 @@ from typing import Any
 
 import numpy as np
 
-# Must match training/tokenizer.py (tests check): ids come from the tokenizer by these names.
+from ros_pointlang.backends import BackendOptions, open_session
+from ros_pointlang.bundle import Bundle, BundleError
+
+# The decoder's special tokens; training's tokenizer is built with exactly these, ids 0..3 in
+# this order, and the runtime looks their ids up by name.
 PAD, BOS, EOS, SEP = "<pad>", "<bos>", "<eos>", "<sep>"
-DESCRIBE = "describe:"
+SPECIAL_TOKENS = (PAD, BOS, EOS, SEP)
+DESCRIBE = "describe:"  # the caption task's prompt; a question is its own prompt
 BOX_UNKNOWN = "box unknown."  # the box prompt's text when the size is not metric (CAD units)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Generated:
+    """A caption or an answer, with the mean probability of its tokens as confidence."""
+
+    text: str
+    confidence: float
+
+
+@dataclass
+class Hypothesis:
+    """One decoded token sequence, before the tokenizer turns it into text."""
+
     tokens: list[int]  # without the end token
     logprob: float  # sum of log-probabilities of the tokens (and the end token, if produced)
     confidence: float  # mean probability of those tokens
@@ -185,7 +205,7 @@ class Generator:
         repetition_penalty: float = 1.0,
         no_repeat_ngram: int = 0,
         min_new_tokens: int = 0,
-    ) -> list[Generated]:
+    ) -> list[Hypothesis]:
         """One continuation per cloud (prefix (B, Q + 2, D) from `prefix`, one prompt each)."""
         logits, keys, values, mask = self._first(prefix, prompts)
         batch = len(prompts)
@@ -222,7 +242,7 @@ class Generator:
         repetition_penalty: float = 1.0,
         no_repeat_ngram: int = 0,
         min_new_tokens: int = 0,
-    ) -> list[Generated]:
+    ) -> list[Hypothesis]:
         """Beam search per cloud; hypotheses rank by sum log-prob / length**length_penalty."""
         if beam_size < 1:
             raise ValueError(f"beam_size {beam_size} must be at least 1")
@@ -250,7 +270,7 @@ class Generator:
         repetition_penalty: float,
         no_repeat_ngram: int,
         min_new_tokens: int,
-    ) -> Generated:
+    ) -> Hypothesis:
         logits, keys, values, mask = self._first(prefix, [prompt])
         # A hypothesis: (tokens, the model's token log-probs, its score after repetition control).
         beams: list[tuple[list[int], list[float], float]] = [([], [], 0.0)]
@@ -300,9 +320,9 @@ class Generator:
         return _result(tokens, logps)
 
 
-def _result(tokens: list[int], logps: list[float]) -> Generated:
+def _result(tokens: list[int], logps: list[float]) -> Hypothesis:
     confidence = float(np.mean(np.exp(logps))) if logps else 0.0
-    return Generated(tokens, float(np.sum(logps)), confidence)
+    return Hypothesis(tokens, float(np.sum(logps)), confidence)
 
 
 def generate_text(
@@ -336,3 +356,56 @@ def generate_text(
         (tokenizer.decode(r.tokens, skip_special_tokens=True).strip(), r.confidence)
         for r in results
     ]
+
+
+class Language:
+    """Captions and answers: the bundle's bridge + decoder (explicit key/value cache) and its
+    tokenizer, decoded greedily or by beam search. With `"box_prompt": true` in the manifest's
+    generation entry, each cloud's prompt starts with its measured box as text (`box_prompt`),
+    as the decoder was trained."""
+
+    def __init__(self, bundle: Bundle, options: BackendOptions) -> None:
+        from tokenizers import Tokenizer
+
+        generation = bundle.generation or {}
+        self.tokenizer = Tokenizer.from_file(str(bundle.file(generation["tokenizer_file"])))
+        cache = generation["cache_shape"]  # (layers, heads, head size)
+        eos, pad = self.tokenizer.token_to_id(EOS), self.tokenizer.token_to_id(PAD)
+        if eos is None or pad is None:
+            raise BundleError(
+                f"tokenizer {generation['tokenizer_file']} lacks {EOS} or {PAD}; it is not the "
+                "decoder's tokenizer"
+            )
+        self.generator = Generator(
+            open_session(bundle.file(generation["bridge_file"]), options),
+            open_session(bundle.file(generation["decoder_file"]), options),
+            eos_id=eos,
+            pad_id=pad,
+            max_positions=int(generation["max_positions"]),
+            cache_shape=(int(cache[0]), int(cache[1]), int(cache[2])),
+        )
+        self.options = dict(generation.get("decoding", {}))
+        # Bundles from before the box prompt lack the key: their decoder reads bare prompts.
+        self.box_prompt = bool(generation.get("box_prompt", False))
+
+    def generate(
+        self,
+        point_tokens: np.ndarray,
+        size: np.ndarray,
+        size_known: np.ndarray,
+        prompt: str,
+        beam: int = 1,
+    ) -> list[Generated]:
+        """One text per cloud for `prompt` (DESCRIBE or a question): point tokens (B, G+1, D)
+        from the encoder, box sizes (B, 3) in metres, size_known (B,)."""
+        prefix = self.generator.prefix(point_tokens, size, size_known)
+        prompts: str | list[str] = prompt
+        if self.box_prompt:  # one prompt per cloud: its own measured box, as in training
+            prompts = [
+                box_prompt(prompt, s, bool(known))
+                for s, known in zip(size, size_known, strict=True)
+            ]
+        results = generate_text(
+            self.generator, self.tokenizer, prefix, prompts, beam_size=beam, **self.options
+        )
+        return [Generated(text, float(confidence)) for text, confidence in results]

@@ -13,14 +13,16 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ros_pointlang.pipeline import Encoded, Generated, Label, Pipeline
-from ros_pointlang.preprocess import Box, SceneConfig, crop_box, segment_scene, upright_box
+from ros_pointlang.decode import Generated
+from ros_pointlang.pipeline import Encoded, Pipeline
+from ros_pointlang.preprocess import Box, SceneConfig, crop_box, segment_scene
+from ros_pointlang.vocabulary import Label
 
 MODES = ("object", "scene")
 
@@ -73,6 +75,15 @@ def settings_from_parameters(
     )
 
 
+def should_caption(period_s: float, now_ns: int, last_ns: int | None) -> bool:
+    """The caption schedule (captions cost more than labels): -1 never, 0 every cloud, else
+    once `period_s` seconds have passed since the last caption. The node passes its clock,
+    offline evaluation the cloud stamps (equal to wall time at replay rate 1)."""
+    if period_s < 0:
+        return False
+    return last_ns is None or now_ns - last_ns >= period_s * 1e9
+
+
 @dataclass(frozen=True)
 class ObjectDescription:
     id: int
@@ -91,8 +102,12 @@ class Describer:
     _tracks: dict[int, npt.NDArray[np.float64]] = field(default_factory=dict)
     _next_id: int = 1
     latest: dict[int, Encoded] = field(default_factory=dict)  # per object id, for questions
-    # Seconds spent per stage on the latest cloud: segment, encode (with labels), caption.
-    timings: dict[str, float] = field(default_factory=dict)
+    _timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds spent per stage on the latest cloud: segment, encode (with labels), caption."""
+        return dict(self._timings)
 
     def segment(self, xyz: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float32]]:
         """The points of each object in the cloud, largest first."""
@@ -108,21 +123,22 @@ class Describer:
         """Labels (and captions when asked) of every object in one cloud."""
         start = time.perf_counter()
         objects = self.segment(xyz)
-        self.timings = {"segment": time.perf_counter() - start}
+        self._timings = {"segment": time.perf_counter() - start}
         if not objects:
             self.latest = {}
             return []
-        boxes = [upright_box(points) for points in objects]
-        ids = self._assign_ids(boxes)
         start = time.perf_counter()
-        encoded = self.pipeline.encode(objects, metric=self.settings.metric)
+        prepared = [self.pipeline.prepare(points) for points in objects]
+        boxes = [p.box for p in prepared]
+        ids = self._assign_ids(boxes)
+        encoded = self.pipeline.encode_objects(prepared, metric=self.settings.metric)
         labels = self.pipeline.labels_from_embeddings(encoded.embeddings, self.settings.top_k)
-        self.timings["encode"] = time.perf_counter() - start
+        self._timings["encode"] = time.perf_counter() - start
         captions: list[Generated | None] = [None] * len(objects)
         if caption and self.pipeline.can_generate:
             start = time.perf_counter()
             captions = list(self.pipeline.caption_encoded(encoded))
-            self.timings["caption"] = time.perf_counter() - start
+            self._timings["caption"] = time.perf_counter() - start
         self.latest = {i: encoded.select(k) for k, i in enumerate(ids)}
         return [
             ObjectDescription(i, box, len(points), object_labels, object_caption)
@@ -143,9 +159,6 @@ class Describer:
                 f"{sorted(self.latest)}"
             )
         return self.pipeline.answer_encoded(self.latest[object_id], question)[0]
-
-    def with_settings(self, **changes: object) -> None:
-        self.settings = replace(self.settings, **changes)  # type: ignore[arg-type]
 
     def _assign_ids(self, boxes: list[Box]) -> list[int]:
         if self.settings.mode == "object":

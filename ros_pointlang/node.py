@@ -36,15 +36,15 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
-from ros_pointlang.backends import BACKENDS, BackendOptions
+from ros_pointlang.backends import BackendOptions
 from ros_pointlang.bundle import BundleError
 from ros_pointlang.cloud import xyz_from_cloud
 from ros_pointlang.describe import (
-    MODES,
     Describer,
     DescribeSettings,
     ObjectDescription,
     settings_from_parameters,
+    should_caption,
 )
 from ros_pointlang.msg import (
     CloudCaption,
@@ -53,34 +53,23 @@ from ros_pointlang.msg import (
     DescribedObjectArray,
     LabelScore,
 )
+from ros_pointlang.parameters import DESCRIBE_PARAMETERS, NODE_NAME, PARAMETERS
 from ros_pointlang.pipeline import Pipeline
-from ros_pointlang.preprocess import SceneConfig
 from ros_pointlang.srv import AskCloud
 
 RELIABILITY = {"best_effort": ReliabilityPolicy.BEST_EFFORT, "reliable": ReliabilityPolicy.RELIABLE}
-SCENE, DESCRIBE = SceneConfig(), DescribeSettings()  # the node's defaults are the dataclasses'
-# Parameters the operator may change while the node runs; the rest are read at start-up.
-RUNTIME_PARAMETERS = {"labels", "top_k", "unknown_threshold", "caption_period"}
-
-
-def _float_range(low: float, high: float) -> list[FloatingPointRange]:
-    return [FloatingPointRange(from_value=float(low), to_value=float(high), step=0.0)]
-
-
-def _int_range(low: int, high: int) -> list[IntegerRange]:
-    return [IntegerRange(from_value=low, to_value=high, step=1)]
 
 
 class PointLangNode(Node):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__("pointlang", **kwargs)
-        self._declare_startup_parameters()
+        super().__init__(NODE_NAME, **kwargs)
+        self._declare_parameters(read_only=True)
         p = self._value
         options = BackendOptions(
             name=p("backend"), threads=p("threads"), fallback=p("backend_fallback")
         )
         self.pipeline = Pipeline.from_bundle(p("bundle") or None, backend=options)
-        self._declare_runtime_parameters()
+        self._declare_parameters(read_only=False)
         if p("labels"):
             self.pipeline.set_vocabulary(p("labels"))
         self.pipeline.unknown_threshold = p("unknown_threshold")
@@ -129,185 +118,36 @@ class PointLangNode(Node):
     def _value(self, name: str) -> Any:
         return self.get_parameter(name).value
 
-    def _declare(self, name: str, default: Any, description: str, **extra: Any) -> None:
-        self.declare_parameter(name, default, ParameterDescriptor(description=description, **extra))
-
-    def _declare_startup_parameters(self) -> None:
-        d = self._declare
-        d("bundle", "", "model bundle folder; empty = the shipped default model", read_only=True)
-        d("backend", "onnxruntime", f"inference backend, one of {BACKENDS}", read_only=True)
-        d(
-            "backend_fallback",
-            False,
-            "run on the CPU if the GPU backend is unavailable",
-            read_only=True,
-        )
-        d(
-            "threads",
-            0,
-            "inference threads; 0 = automatic",
-            read_only=True,
-            integer_range=_int_range(0, 64),
-        )
-        d(
-            "mode",
-            "object",
-            f"one of {MODES}: the cloud is one object, or a scene of several",
-            read_only=True,
-        )
-        d(
-            "metric",
-            True,
-            "clouds are in metres (false: arbitrary units, size unknown)",
-            read_only=True,
-        )
-        d(
-            "crop_min",
-            list(SCENE.crop_min),
-            "crop box lower corner (x, y, z) in metres",
-            read_only=True,
-        )
-        d(
-            "crop_max",
-            list(SCENE.crop_max),
-            "crop box upper corner (x, y, z) in metres",
-            read_only=True,
-        )
-        d(
-            "voxel_size",
-            SCENE.voxel_size,
-            "scene mode: voxel grid size in metres; 0 keeps every point",
-            read_only=True,
-            floating_point_range=_float_range(0.0, 1.0),
-        )
-        d(
-            "ground_threshold",
-            SCENE.ground_threshold,
-            "scene mode: distance from the ground plane in metres",
-            read_only=True,
-            floating_point_range=_float_range(0.0, 1.0),
-        )
-        d(
-            "cluster_tolerance",
-            SCENE.cluster_tolerance,
-            "scene mode: gap in metres that separates two objects",
-            read_only=True,
-            floating_point_range=_float_range(0.01, 2.0),
-        )
-        d(
-            "min_cluster_points",
-            SCENE.min_cluster_points,
-            "scene mode: fewer points are noise, not an object",
-            read_only=True,
-            integer_range=_int_range(1, 1_000_000),
-        )
-        d(
-            "max_object_size",
-            SCENE.max_object_size,
-            "scene mode: larger clusters (walls) are not objects",
-            read_only=True,
-            floating_point_range=_float_range(0.1, 100.0),
-        )
-        d(
-            "min_object_height",
-            SCENE.min_object_height,
-            "scene mode: flatter clusters are floor the plane fit missed, not objects",
-            read_only=True,
-            floating_point_range=_float_range(0.0, 10.0),
-        )
-        d(
-            "max_objects",
-            DESCRIBE.max_objects,
-            "scene mode: describe at most this many (largest) objects",
-            read_only=True,
-            integer_range=_int_range(1, 256),
-        )
-        d(
-            "max_points",
-            2_000_000,
-            "clouds with more points are dropped (counted)",
-            read_only=True,
-            integer_range=_int_range(1, 100_000_000),
-        )
-        d("frame_id", "", "frame for the outputs; empty = the input cloud's frame", read_only=True)
-        d(
-            "input_reliability",
-            "best_effort",
-            "QoS reliability of `points`: best_effort (sensor drivers) or reliable",
-            read_only=True,
-        )
-        d(
-            "output_reliability",
-            "reliable",
-            "QoS reliability of outputs; RViz subscribes reliable by default, so keep reliable",
-            read_only=True,
-        )
-        d(
-            "output_depth",
-            10,
-            "QoS history depth of outputs",
-            read_only=True,
-            integer_range=_int_range(1, 1000),
-        )
-        d("lazy", True, "skip inference while nobody subscribes to an output", read_only=True)
-        d(
-            "diagnostics_period",
-            1.0,
-            "seconds between /diagnostics reports",
-            read_only=True,
-            floating_point_range=_float_range(0.1, 60.0),
-        )
-        for name in ("mode", "backend", "input_reliability", "output_reliability"):
-            allowed = {"mode": MODES, "backend": BACKENDS}.get(name, tuple(RELIABILITY))
-            if self._value(name) not in allowed:
-                raise ValueError(
-                    f"parameter {name}={self._value(name)!r}; expected one of {allowed}"
-                )
-        for name in ("crop_min", "crop_max"):
-            if len(self._value(name)) != 3:
-                raise ValueError(f"parameter {name} must have 3 values (x, y, z)")
-
-    def _declare_runtime_parameters(self) -> None:
-        d = self._declare
-        d(
-            "labels",
-            Parameter.Type.STRING_ARRAY,
-            "label vocabulary; empty = the bundle's default; new words work without retraining",
-        )
-        try:
-            self.get_parameter("labels")
-        except ParameterUninitializedException:  # not in the params file: the bundle's own
-            self.set_parameters([Parameter("labels", Parameter.Type.STRING_ARRAY, [])])
-        d("top_k", DESCRIBE.top_k, "labels per object", integer_range=_int_range(1, 20))
-        d(
-            "unknown_threshold",
-            self.pipeline.unknown_threshold,
-            "cosine similarity below which the first label is 'unknown' (the bundle's calibrated "
-            "value by default)",
-            floating_point_range=_float_range(-1.0, 1.0),
-        )
-        d(
-            "caption_period",
-            1.0,
-            "seconds between captions (they cost more than labels); 0 = every cloud, -1 = never",
-            floating_point_range=_float_range(-1.0, 3600.0),
-        )
+    def _declare_parameters(self, read_only: bool) -> None:
+        """Declare the table's start-up (or run-time) parameters and check their values."""
+        for spec in PARAMETERS:
+            if spec.read_only != read_only:
+                continue
+            descriptor = ParameterDescriptor(description=spec.description, read_only=read_only)
+            if spec.range is not None:
+                low, high = spec.range
+                if isinstance(low, int) and isinstance(high, int):
+                    descriptor.integer_range = [IntegerRange(from_value=low, to_value=high, step=1)]
+                else:
+                    descriptor.floating_point_range = [
+                        FloatingPointRange(from_value=float(low), to_value=float(high), step=0.0)
+                    ]
+            default = spec.default
+            if spec.name == "unknown_threshold":
+                default = self.pipeline.unknown_threshold
+            if spec.name == "labels":
+                self.declare_parameter(spec.name, Parameter.Type.STRING_ARRAY, descriptor)
+                try:
+                    self.get_parameter(spec.name)
+                except ParameterUninitializedException:  # not in the params file: the bundle's
+                    self.set_parameters([Parameter(spec.name, Parameter.Type.STRING_ARRAY, [])])
+                continue
+            self.declare_parameter(spec.name, default, descriptor)
+            if spec.choices is not None or spec.length is not None:
+                spec.check(self._value(spec.name))
 
     def _describe_settings(self) -> DescribeSettings:
-        names = {
-            "mode",
-            "top_k",
-            "metric",
-            "max_objects",
-            "crop_min",
-            "crop_max",
-            "voxel_size",
-            "ground_threshold",
-            "cluster_tolerance",
-            "min_cluster_points",
-            "max_object_size",
-            "min_object_height",
-        }
+        names = DESCRIBE_PARAMETERS - {"labels", "unknown_threshold", "caption_period"}
         return settings_from_parameters({name: self._value(name) for name in names})
 
     def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
@@ -318,8 +158,7 @@ class PointLangNode(Node):
                         if parameter.value:
                             self.pipeline.set_vocabulary(list(parameter.value))
                         else:
-                            labels, _ = self.pipeline.bundle.label_embeddings()
-                            self.pipeline.set_vocabulary(labels)
+                            self.pipeline.reset_vocabulary()
                 except ValueError as error:
                     return SetParametersResult(successful=False, reason=str(error))
                 self.get_logger().info(f"labels now {self.pipeline.vocabulary}")
@@ -395,14 +234,11 @@ class PointLangNode(Node):
                 self.counts["skipped_no_subscribers"] += 1
             return
         now = self.get_clock().now().nanoseconds
-        period = self._value("caption_period")
-        caption = period >= 0 and (
-            self._last_caption_ns is None or now - self._last_caption_ns >= period * 1e9
-        )
+        caption = should_caption(self._value("caption_period"), now, self._last_caption_ns)
         with self._pipeline_lock:
             objects = self.describer.describe(xyz, caption=caption)
             self._latest_described = True
-            timings = dict(self.describer.timings, decode=decode_s)
+            timings = {**self.describer.timings, "decode": decode_s}
         if caption and self.pipeline.can_generate:
             self._last_caption_ns = now
         self._publish(header, objects)

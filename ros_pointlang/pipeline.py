@@ -20,30 +20,12 @@ import numpy.typing as npt
 
 from ros_pointlang.backends import PROFILED_BACKENDS, BackendOptions, open_session
 from ros_pointlang.bundle import Bundle, BundleError, load_bundle
-from ros_pointlang.preprocess import prepare_object
+from ros_pointlang.decode import DESCRIBE, Generated, Language
+from ros_pointlang.preprocess import PreparedObject, prepare_object
 from ros_pointlang.profiles import bundle_profiles
-from ros_pointlang.text import TextEmbedder
+from ros_pointlang.vocabulary import Label, TextEmbedder, clean_vocabulary, rank_labels
 
 FloatArray = npt.NDArray[np.float32]
-UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class Label:
-    """One label for a cloud: `score` is its probability over the vocabulary, `similarity`
-    the cosine between cloud and label embeddings (what the unknown threshold applies to)."""
-
-    label: str
-    score: float
-    similarity: float
-
-
-@dataclass(frozen=True)
-class Generated:
-    """A caption or an answer, with the mean probability of its tokens as confidence."""
-
-    text: str
-    confidence: float
 
 
 @dataclass(frozen=True)
@@ -79,54 +61,6 @@ class Encoded:
         )
 
 
-class Language:
-    """Captions and answers: the bundle's bridge + decoder (explicit key/value cache) and its
-    tokenizer, decoded greedily or by beam search in numpy (ros_pointlang/decode.py). With
-    `"box_prompt": true` in the manifest's generation entry, each cloud's prompt starts with
-    its measured box as text (`decode.box_prompt`), as the decoder was trained."""
-
-    def __init__(self, bundle: Bundle, options: BackendOptions) -> None:
-        from tokenizers import Tokenizer
-
-        from ros_pointlang.decode import EOS, PAD, Generator
-
-        generation = bundle.generation or {}
-        self.tokenizer = Tokenizer.from_file(str(bundle.file(generation["tokenizer_file"])))
-        cache = generation["cache_shape"]  # (layers, heads, head size)
-        eos, pad = self.tokenizer.token_to_id(EOS), self.tokenizer.token_to_id(PAD)
-        if eos is None or pad is None:
-            raise BundleError(
-                f"tokenizer {generation['tokenizer_file']} lacks {EOS} or {PAD}; it is not the "
-                "decoder's tokenizer"
-            )
-        self.generator = Generator(
-            open_session(bundle.file(generation["bridge_file"]), options),
-            open_session(bundle.file(generation["decoder_file"]), options),
-            eos_id=eos,
-            pad_id=pad,
-            max_positions=int(generation["max_positions"]),
-            cache_shape=(int(cache[0]), int(cache[1]), int(cache[2])),
-        )
-        self.options = dict(generation.get("decoding", {}))
-        # Bundles from before the box prompt lack the key: their decoder reads bare prompts.
-        self.box_prompt = bool(generation.get("box_prompt", False))
-
-    def generate(self, encoded: Encoded, prompt: str, beam: int) -> list[Generated]:
-        from ros_pointlang.decode import box_prompt, generate_text
-
-        prefix = self.generator.prefix(encoded.tokens, encoded.size, encoded.size_known)
-        prompts: str | list[str] = prompt
-        if self.box_prompt:  # one prompt per cloud: its own measured box, as in training
-            prompts = [
-                box_prompt(prompt, size, bool(known))
-                for size, known in zip(encoded.size, encoded.size_known, strict=True)
-            ]
-        results = generate_text(
-            self.generator, self.tokenizer, prefix, prompts, beam_size=beam, **self.options
-        )
-        return [Generated(text, float(confidence)) for text, confidence in results]
-
-
 class Pipeline:
     """A loaded bundle on one backend. Not thread-safe: give each thread its own."""
 
@@ -144,7 +78,7 @@ class Pipeline:
             raise BundleError(
                 f"{encoder['file']} lacks the inputs {sorted(missing)}; it is not a point encoder"
             )
-        self.unknown_threshold = float(bundle.labels["unknown_threshold"])
+        self._unknown_threshold = float(bundle.labels["unknown_threshold"])
         self._templates = list(bundle.labels["prompt_templates"])
         default_labels, default_embeddings = bundle.label_embeddings()
         self._label_cache = dict(zip(default_labels, default_embeddings, strict=True))
@@ -171,41 +105,48 @@ class Pipeline:
     # -- vocabulary -------------------------------------------------------------------------
 
     @property
+    def unknown_threshold(self) -> float:
+        """Cosine similarity below which the first label is "unknown" (the bundle's calibrated
+        value until set)."""
+        return self._unknown_threshold
+
+    @unknown_threshold.setter
+    def unknown_threshold(self, threshold: float) -> None:
+        if not np.isfinite(threshold):
+            raise ValueError(f"unknown_threshold must be a finite cosine, got {threshold}")
+        self._unknown_threshold = float(threshold)
+
+    def reset_vocabulary(self) -> None:
+        """Back to the bundle's default vocabulary."""
+        labels, _ = self.bundle.label_embeddings()
+        self.set_vocabulary(labels)
+
+    @property
     def vocabulary(self) -> list[str]:
         return list(self._vocabulary)
 
     def set_vocabulary(self, labels: Sequence[str]) -> None:
         """Make `labels` the default vocabulary; new words are embedded once and cached."""
-        self._vocabulary = self._clean_vocabulary(labels)
+        self._vocabulary = clean_vocabulary(labels)
         self.label_embeddings(self._vocabulary)
+
+    @property
+    def text_embedder(self) -> TextEmbedder:
+        """The bundle's MiniLM (ONNX), loaded when first needed: new label words and caption
+        similarity use it."""
+        if self._text is None:
+            self._text = TextEmbedder.from_bundle(self.bundle, self.options)
+        return self._text
 
     def label_embeddings(self, labels: Sequence[str]) -> FloatArray:
         """Unit text embeddings (C, E) of `labels`, computed once per word."""
-        labels = self._clean_vocabulary(labels)
+        labels = clean_vocabulary(labels)
         new = [w for w in labels if w not in self._label_cache]
         if new:
-            if self._text is None:
-                text = self.bundle.text_encoder
-                self._text = TextEmbedder(
-                    self.bundle.file(text["file"]),
-                    self.bundle.file(text["tokenizer_file"]),
-                    self.options,
-                    int(text.get("max_tokens", 128)),
-                )
-            for word, emb in zip(new, self._text.embed_labels(new, self._templates), strict=True):
+            embedded = self.text_embedder.embed_labels(new, self._templates)
+            for word, emb in zip(new, embedded, strict=True):
                 self._label_cache[word] = emb
         return np.stack([self._label_cache[w] for w in labels])
-
-    @staticmethod
-    def _clean_vocabulary(labels: Sequence[str]) -> list[str]:
-        if isinstance(labels, str):
-            raise ValueError(f"vocabulary must be a list of labels, got the string {labels!r}")
-        words = [str(w).strip() for w in labels]
-        if not words or any(not w for w in words):
-            raise ValueError(f"vocabulary must be non-empty labels, got {list(labels)!r}")
-        if len(set(words)) != len(words):
-            raise ValueError(f"vocabulary has duplicate labels: {words}")
-        return words
 
     # -- encoding ---------------------------------------------------------------------------
 
@@ -213,7 +154,17 @@ class Pipeline:
         """Run the encoder on several objects in one call."""
         if len(clouds) == 0:
             raise ValueError("no clouds to encode; expected at least one")
-        prepared = [prepare_object(_as_points(c), self.num_points) for c in clouds]
+        return self.encode_objects([self.prepare(c) for c in clouds], metric)
+
+    def prepare(self, cloud: npt.ArrayLike) -> PreparedObject:
+        """One object's points checked and prepared for the encoder (its box included)."""
+        return prepare_object(_as_points(cloud), self.num_points)
+
+    def encode_objects(self, prepared: Sequence[PreparedObject], metric: bool = True) -> Encoded:
+        """Run the encoder on objects `prepare` made (so a caller that needs the boxes too
+        computes each box once)."""
+        if len(prepared) == 0:
+            raise ValueError("no objects to encode; expected at least one")
         points = np.stack([p.points for p in prepared])
         return self.encode_prepared(points, np.stack([p.size for p in prepared]), metric)
 
@@ -264,20 +215,9 @@ class Pipeline:
     ) -> list[list[Label]]:
         if top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {top_k}")
-        words = self._clean_vocabulary(vocabulary) if vocabulary is not None else self._vocabulary
+        words = clean_vocabulary(vocabulary) if vocabulary is not None else self._vocabulary
         similarity = embeddings @ self.label_embeddings(words).T  # (B, C)
-        logits = self.logit_scale * similarity
-        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probs /= probs.sum(axis=1, keepdims=True)
-        results = []
-        for sim_row, prob_row in zip(similarity, probs, strict=True):
-            order = np.argsort(-sim_row, kind="stable")[:top_k]
-            ranked = [Label(words[i], float(prob_row[i]), float(sim_row[i])) for i in order]
-            if ranked[0].similarity < self.unknown_threshold:
-                unknown = Label(UNKNOWN, 1.0 - ranked[0].score, ranked[0].similarity)
-                ranked = [unknown, *ranked[: top_k - 1]]
-            results.append(ranked)
-        return results
+        return rank_labels(similarity, words, top_k, self._unknown_threshold, self.logit_scale)
 
     # -- language ---------------------------------------------------------------------------
 
@@ -293,26 +233,26 @@ class Pipeline:
 
     def caption_encoded(self, encoded: Encoded, beam: int = 1) -> list[Generated]:
         """Captions of already encoded objects (the encoder runs once for labels and words)."""
-        from ros_pointlang.decode import DESCRIBE
-
-        return self._require_language().generate(encoded, DESCRIBE, beam)
+        return self._generate(encoded, DESCRIBE, beam)
 
     def answer_encoded(self, encoded: Encoded, question: str, beam: int = 1) -> list[Generated]:
         if not question or not question.strip():
             raise ValueError("the question is empty; expected a sentence such as 'what is it?'")
-        return self._require_language().generate(encoded, question.strip(), beam)
+        return self._generate(encoded, question.strip(), beam)
 
     @property
     def can_generate(self) -> bool:
         return self._language is not None
 
-    def _require_language(self) -> Language:
+    def _generate(self, encoded: Encoded, prompt: str, beam: int) -> list[Generated]:
         if self._language is None:
             raise BundleError(
                 f"bundle {self.bundle.path} has no caption/answer stage (no 'generation' in "
                 "its manifest); export it with --captioner"
             )
-        return self._language
+        return self._language.generate(
+            encoded.tokens, encoded.size, encoded.size_known, prompt, beam
+        )
 
 
 def _as_points(cloud: npt.ArrayLike) -> FloatArray:

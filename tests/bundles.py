@@ -7,7 +7,7 @@ def make_tiny_bundle(out: Path, seed: int = 0) -> Path:
     import torch
 
     from export.cli import export_bundle, export_text_encoder_into
-    from training.model import PointEncoder, PointEncoderConfig
+    from training.models.encoder import PointEncoder, PointEncoderConfig
 
     torch.manual_seed(seed)
     torch.set_num_threads(1)

@@ -1,116 +1,88 @@
-"""Contrastive loss, augmentations, the training dataset and the cached text encoder."""
+"""`pointlang-train`: the loss falls, resume continues, configs parse, DDP on gloo agrees."""
 
-import math
+import csv
+import json
+from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
-from tests.tiny_objects import SEEN, sample_shape, shared_dataset
-from training.align import (
-    AlignDataset,
-    augment_cloud,
-    contrastive_loss,
-    load_objects,
-    prepare_sample,
-)
-from training.config import AugmentConfig
-from training.text import TextEncoder
+from tests.tiny_objects import shared_dataset
+from tests.torchrun import run_two_processes
+from training.align import main
+from training.config import config_from_dict, load_config
 
 torch.set_num_threads(1)
+REPO = Path(__file__).resolve().parents[1]
+TINY = str(REPO / "training/configs/align_tiny.yaml")
 
 
-def test_loss_is_clip_loss_without_label_sharing():
-    torch.manual_seed(0)
-    points, texts = F.normalize(torch.randn(6, 8), dim=-1), F.normalize(torch.randn(6, 8), dim=-1)
-    scale = torch.tensor(math.log(10.0))
-    logits = 10.0 * points @ texts.t()
-    labels = torch.arange(6)
-    expected = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.t(), labels)) / 2
-    got = contrastive_loss(points, texts, scale, torch.arange(6), same_category_weight=0.0)
-    assert torch.allclose(got, expected)
-
-
-def test_loss_is_low_when_aligned_and_near_log_b_when_random():
-    torch.manual_seed(0)
-    emb = F.normalize(torch.randn(16, 32), dim=-1)
-    scale = torch.tensor(math.log(100.0))
-    aligned = contrastive_loss(emb, emb, scale, torch.arange(16), 0.0)
-    random = contrastive_loss(
-        emb, F.normalize(torch.randn(16, 32), dim=-1), torch.tensor(0.0), torch.arange(16), 0.0
-    )
-    assert aligned < 0.1
-    assert abs(random.item() - math.log(16)) < 0.2
-
-
-def test_same_category_pairs_are_not_hard_negatives():
-    # Two chairs whose captions are swapped: the label-aware loss punishes this less.
-    emb = torch.eye(4)
-    texts = emb[[1, 0, 2, 3]]
-    scale, category = torch.tensor(math.log(20.0)), torch.tensor([0, 0, 1, 2])
-    plain = contrastive_loss(emb, texts, scale, category, 0.0)
-    shared = contrastive_loss(emb, texts, scale, category, 0.5)
-    assert shared < plain
-    with pytest.raises(ValueError, match="same_category_weight"):
-        contrastive_loss(emb, texts, scale, category, 1.0)
-
-
-def test_rotation_keeps_height_and_horizontal_radius():
-    rng = np.random.default_rng(0)
-    cloud = sample_shape("dresser", rng, 500)
-    aug = AugmentConfig(scale_min=1, scale_max=1, stretch=0, partial_prob=0, dropout_max=0)
-    out = augment_cloud(cloud, aug, rng)
-    np.testing.assert_allclose(out[:, 2], cloud[:, 2], atol=1e-5)  # z never tilts
-    radius = np.linalg.norm(cloud[:, :2] - cloud[:, :2].mean(0), axis=1)
-    np.testing.assert_allclose(
-        np.linalg.norm(out[:, :2] - out[:, :2].mean(0), axis=1), radius, atol=1e-5
-    )
-
-
-def test_prepared_sample_is_in_the_unit_sphere_with_metric_size():
-    rng = np.random.default_rng(1)
-    cloud = sample_shape("door", rng, 800)
-    plain = prepare_sample(cloud, 256, None, None)
-    assert plain.points.shape == (256, 3) and plain.size_known
-    assert np.linalg.norm(plain.points, axis=1).max() <= 1 + 1e-5
-    assert 1.8 < plain.size[2] < 2.2  # a door is about 2 m high
-    dropped = prepare_sample(cloud, 256, AugmentConfig(size_dropout=1.0), rng)
-    assert not dropped.size_known
-    assert np.linalg.norm(dropped.points, axis=1).max() <= 1 + 0.05  # + jitter
-
-
-def test_dataset_items_depend_only_on_seed_epoch_and_index():
-    objects, unseen = load_objects(str(shared_dataset()))
-    assert unseen == ["cone"] and {o["sensor"] for o in objects} == {"surface"}
-    train = [o for o in objects if o["split"] == "train"]
-    dataset = AlignDataset(train, sorted(SEEN), 256, AugmentConfig(), seed=3)
-    first, again = dataset[2], dataset[2]
-    assert torch.equal(first["points"], again["points"]) and first["text"] == again["text"]
-    dataset.epoch = 1
-    assert not torch.equal(first["points"], dataset[2]["points"])
-    assert dataset.texts[int(first["text"])] in train[2]["captions"] + [
-        t.format(train[2]["category"])
-        for t in (
-            "a point cloud of a {}.",
-            "a 3D scan of a {}.",
-            "a {}.",
-            "a LiDAR scan of a {}.",
-            "a 3D model of a {}.",
-            "there is a {} here.",
-        )
+def args(out_dir: Path, *extra: str) -> list[str]:
+    return [
+        "--config",
+        TINY,
+        f"data.roots={shared_dataset()}",
+        f"out_dir={out_dir}",
+        "optim.batch_size=8",
+        "num_threads=1",
+        "log_every=5",
+        "eval_every=1000",
+        *extra,
     ]
 
 
-def test_text_encoder_is_cached_on_disk_and_semantic(tmp_path):
-    cache = tmp_path / "text.npz"
-    texts = ["a chair", "a point cloud of a chair.", "a bathtub full of water"]
-    emb = TextEncoder(cache).encode(texts)
-    assert emb.shape == (3, 384)
-    assert torch.allclose(emb.norm(dim=-1), torch.ones(3), atol=1e-5)
-    assert emb[0] @ emb[1] > emb[0] @ emb[2]
-    reloaded = TextEncoder(cache)
-    assert torch.allclose(reloaded.encode(texts), emb)
-    assert reloaded._model is None  # answered from the cache without loading the model
-    with pytest.raises(ValueError, match="list of texts"):
-        reloaded.encode("a chair")
+def losses(out_dir: Path) -> list[tuple[int, float]]:
+    with (out_dir / "metrics.csv").open() as f:
+        return [(int(row["step"]), float(row["loss"])) for row in csv.DictReader(f)]
+
+
+def test_loss_falls_and_the_bundle_is_written(tmp_path):
+    bundle = tmp_path / "bundle"
+    assert main(args(tmp_path / "run", "optim.max_steps=40", f"bundle_dir={bundle}")) == 0
+    history = [loss for _, loss in losses(tmp_path / "run")]
+    assert len(history) == 8
+    assert sum(history[-2:]) / 2 < 0.8 * sum(history[:2]) / 2
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["point_encoder"]["config"]["width"] == 64
+    assert manifest["training"]["steps"] == 40
+
+
+def test_resume_continues_the_step_count(tmp_path):
+    out = tmp_path / "run"
+    assert main(args(out, "optim.max_steps=10")) == 0
+    with pytest.raises(SystemExit):  # an existing checkpoint needs an explicit --resume
+        main(args(out, "optim.max_steps=20"))
+    assert main([*args(out, "optim.max_steps=20"), "--resume"]) == 0
+    checkpoint = torch.load(out / "last.pt", weights_only=False)
+    assert checkpoint["step"] == 20
+    assert [step for step, _ in losses(out)] == [5, 10, 15, 20]
+    # The stored configs rebuild the run and the model on their own.
+    assert config_from_dict(checkpoint["train_config"]).model.width == 64
+    assert checkpoint["model_config"]["num_groups"] == 16
+
+
+def test_config_yaml_overrides_and_errors(tmp_path):
+    cfg = load_config(TINY, ["optim.lr=5e-4", "model.depth=3", "data.roots=a,b"])
+    assert cfg.optim.lr == 5e-4 and cfg.model.depth == 3 and cfg.model.width == 64
+    assert cfg.data.roots == ["a", "b"] and cfg.optim.batch_size == 16
+    assert load_config(None, ["model_size=base"]).model.width == 384
+    shipped = load_config(REPO / "training/configs/align_small.yaml")
+    assert shipped.model == load_config(None, ["model_size=small"]).model
+    assert shipped.data.roots and shipped.bundle_dir == "models/checkpoints/pointlang-small"
+    with pytest.raises(ValueError, match=r"unknown config key 'optim\.lrr'"):
+        load_config(TINY, ["optim.lrr=1"])
+    with pytest.raises(ValueError, match="wrong type"):
+        load_config(TINY, ["optim.max_steps=lots"])
+    with pytest.raises(ValueError, match="key=value"):
+        load_config(TINY, ["optim.lr"])
+
+
+def test_two_process_ddp_on_gloo_completes_with_equal_weights(tmp_path):
+    dataset = shared_dataset()
+    main(args(tmp_path / "warm", "optim.max_steps=1"))  # fills the shared caption cache
+    out = tmp_path / "ddp"
+    train_args = args(out, "optim.max_steps=6", "optim.batch_size=4")
+    checksums = run_two_processes("training.align", train_args, out)
+    assert len(checksums) == 2 and checksums[0] == checksums[1]
+    assert torch.load(out / "last.pt", weights_only=False)["step"] == 6
+    assert dataset.exists()

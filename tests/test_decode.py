@@ -16,7 +16,7 @@ from ros_pointlang.decode import (
     format_metres,
     generate_text,
 )
-from tests.test_generate import tiny_captioner
+from tests.test_captioner import tiny_captioner
 from training.tokenizer import DESCRIBE, TextTokenizer, train_tokenizer
 
 torch.set_num_threads(1)

@@ -6,19 +6,19 @@ import pytest
 import torch
 
 from export.cli import main as export_main
+from ros_pointlang.evaluation.cli import main as eval_main
 from ros_pointlang.pipeline import Pipeline
 from tests.bundles import tiny_caption_args
 from tests.tiny_objects import make_manifest
-from training.align import load_cloud, load_objects
-from training.caption_train import main as caption_main
-from training.evaluate import main as eval_main
+from training.caption import main as caption_main
+from training.dataset import load_cloud, load_objects
 from training.evaluate_language import (
     evaluate_language,
     generation_objects,
     page_samples,
     runtime_samples,
 )
-from training.model import PointEncoder, PointEncoderConfig
+from training.models.encoder import PointEncoder, PointEncoderConfig
 
 torch.set_num_threads(1)
 

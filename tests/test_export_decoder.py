@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from export.decoder import DECODER_INPUTS, DECODER_OUTPUTS, check_parity, export_decoder
-from tests.test_generate import tiny_captioner
+from tests.test_captioner import tiny_captioner
 
 torch.set_num_threads(1)
 
@@ -49,8 +49,8 @@ def test_parity_check_catches_a_wrong_graph(exported, tmp_path):
 def test_hf_decoder_trains_but_is_refused(tmp_path):
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from training.generate import CaptionerConfig, DecoderConfig, PointCaptioner
-    from training.model import PointEncoderConfig
+    from training.models.captioner import CaptionerConfig, DecoderConfig, PointCaptioner
+    from training.models.encoder import PointEncoderConfig
 
     GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=32, n_head=2, vocab_size=50)).save_pretrained(
         tmp_path / "gpt"

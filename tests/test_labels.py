@@ -5,13 +5,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from ros_pointlang.vocabulary import rank_labels
 from training.labels import (
-    UNKNOWN,
     ResidualAdapter,
     calibrate_threshold,
     fit_adapter,
     label_embeddings,
-    predict,
 )
 
 torch.set_num_threads(1)
@@ -43,15 +42,6 @@ def test_label_embeddings_are_unit_means_over_templates():
         label_embeddings(encoder, [])
 
 
-def test_predict_ranks_and_says_unknown_below_threshold():
-    sims = torch.tensor([[0.9, 0.2, 0.5], [0.3, 0.25, 0.1]])
-    labels = ["chair", "table", "sofa"]
-    ranked = predict(sims, labels, threshold=0.4, top_k=2)
-    assert [name for name, _ in ranked[0]] == ["chair", "sofa"]
-    assert ranked[1][0] == (UNKNOWN, pytest.approx(0.3))
-    assert ranked[1][1][0] == "chair"
-
-
 def test_threshold_keeps_the_requested_share_of_known_objects():
     known = np.linspace(0.3, 0.8, 101)
     threshold = calibrate_threshold(known, accept=0.9)
@@ -78,3 +68,12 @@ def test_adapter_starts_as_zero_shot_and_learns_from_few_examples():
     adapter = fit_adapter(features, targets, label_emb, steps=200)
     test = F.normalize(centres[targets] + 0.05 * torch.randn(16, 16), dim=-1)
     assert (adapter(test).argmax(-1) == targets).float().mean() == 1.0
+
+
+def test_unknown_threshold_rejects_out_of_vocabulary_scores():
+    known = np.array([0.62, 0.7, 0.75, 0.8, 0.9])
+    threshold = calibrate_threshold(known, accept=0.8)
+    ranked = rank_labels(
+        np.array([[0.72, 0.1], [0.5, 0.4]]), ["mug", "drill"], 5, threshold, logit_scale=1.0
+    )
+    assert ranked[0][0].label == "mug" and ranked[1][0].label == "unknown"

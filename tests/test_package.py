@@ -50,12 +50,3 @@ def test_every_interface_file_is_generated():
     assert files
     for name in files:
         assert f'"{name}"' in cmake, f"{name} is not in rosidl_generate_interfaces"
-
-
-def test_runtime_never_imports_torch():
-    offenders = [
-        str(p.relative_to(ROOT))
-        for p in (ROOT / "ros_pointlang").rglob("*.py")
-        if re.search(r"^\s*(import|from)\s+torch\b", p.read_text(), re.M)
-    ]
-    assert offenders == []

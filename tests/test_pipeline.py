@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from ros_pointlang.bundle import BundleError
-from ros_pointlang.pipeline import UNKNOWN, Pipeline
+from ros_pointlang.pipeline import Pipeline
 from ros_pointlang.preprocess import prepare_object
+from ros_pointlang.vocabulary import UNKNOWN
 
 RNG = np.random.default_rng(3)
 
@@ -33,9 +34,9 @@ def test_labels_are_ranked_probabilities_over_the_vocabulary(pipeline):
 
 
 def test_onnx_runtime_matches_torch_on_the_same_cloud(pipeline, tiny_bundle):
-    import torch
+    torch = pytest.importorskip("torch")  # a parity check against training's torch model
 
-    from training.train import load_encoder
+    from training.models.encoder import load_encoder
 
     model, _ = load_encoder(tiny_bundle.parent / "pointlang-tiny-encoder.pt")
     xyz = cloud()
@@ -66,9 +67,9 @@ def test_the_size_input_matters_and_can_be_unknown(pipeline):
 
 
 def test_new_words_are_embedded_like_the_exported_vocabulary(pipeline):
-    import torch
+    torch = pytest.importorskip("torch")  # a parity check against training's torch MiniLM
 
-    from training.align import PROMPT_TEMPLATES
+    from ros_pointlang.vocabulary import PROMPT_TEMPLATES
     from training.labels import label_embeddings
     from training.text import TextEncoder
 

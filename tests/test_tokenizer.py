@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from ros_pointlang import decode
-from training import tokenizer as tok_module
-from training.caption_train import load_caption_config, make_sequences
-from training.tokenizer import DESCRIBE, TextTokenizer, corpus, train_tokenizer
+from ros_pointlang.decode import DESCRIBE
+from training.config import CaptionConfig, load_config
+from training.tokenizer import TextTokenizer, corpus, make_sequences, train_tokenizer
 
 torch.set_num_threads(1)
 
@@ -31,9 +31,8 @@ def test_roundtrip_specials_and_digits(tmp_path):
     tok.save(tmp_path / "tokenizer.json")
     again = TextTokenizer.from_file(tmp_path / "tokenizer.json")
     assert again.encode(TEXTS[0]) == tok.encode(TEXTS[0])
-    # The runtime names the same special tokens without importing training code.
-    assert (decode.PAD, decode.BOS, decode.EOS, decode.SEP) == tok_module.SPECIAL_TOKENS
-    assert decode.DESCRIBE == DESCRIBE
+    # The runtime looks the special tokens up by the names it defines, at ids 0..3.
+    assert [tok.tokenizer.token_to_id(t) for t in decode.SPECIAL_TOKENS] == [0, 1, 2, 3]
 
 
 def test_corpus_and_sequences():
@@ -54,6 +53,6 @@ def test_bad_tokenizer_and_config_values():
     with pytest.raises(ValueError, match="special tokens"):
         TextTokenizer(Tokenizer(models.BPE()))
     with pytest.raises(ValueError, match="unknown config key"):
-        load_caption_config(None, ["optim.lrr=1"])
-    cfg = load_caption_config("training/configs/caption_tiny.yaml", ["decoder.depth=3"])
+        load_config(None, ["optim.lrr=1"], CaptionConfig)
+    cfg = load_config("training/configs/caption_tiny.yaml", ["decoder.depth=3"], CaptionConfig)
     assert cfg.decoder.depth == 3 and cfg.decoder.width == 64

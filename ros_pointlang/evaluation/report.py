@@ -16,12 +16,12 @@ import html
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from training.evaluate_bag import BagEvaluation, Frame
+from ros_pointlang.evaluation.frames import BagEvaluation, Frame, iter_frames_csv, topk_hit
+from ros_pointlang.vocabulary import normalise_label
 
 # The numbers a reader looks for first, in this order, with their names in the report.
 HEADLINE = (
@@ -56,8 +56,6 @@ def _pyplot() -> Any:
 
 def confusion_counts(frames: Sequence[Frame]) -> tuple[list[str], list[str], np.ndarray]:
     """(true names, predicted names, counts[true, predicted]) over matched objects' top-1."""
-    from training.evaluate_bag import normalise_label
-
     pairs: Counter[tuple[str, str]] = Counter()
     for frame in frames:
         if frame.truth is None or frame.predicted is None:
@@ -70,15 +68,13 @@ def confusion_counts(frames: Sequence[Frame]) -> tuple[list[str], list[str], np.
     # Columns: the true names first, in the same order, so the diagonal reads as "correct".
     cols = rows + sorted({p for _, p in pairs} - set(rows))
     counts = np.zeros((len(rows), len(cols)), np.int64)
-    for (t, p), n in pairs.items():
-        counts[rows.index(t), cols.index(p)] = n
+    for (true_name, predicted_name), n in pairs.items():
+        counts[rows.index(true_name), cols.index(predicted_name)] = n
     return rows, cols, counts
 
 
 def per_category(frames: Sequence[Frame]) -> list[tuple[str, int, float, float]]:
     """(category, matched objects, top-1, top-5) for each true category that was matched."""
-    from training.evaluate_bag import topk_hit
-
     hits: dict[str, list[tuple[bool, bool]]] = {}
     for frame in frames:
         if frame.truth is None or frame.predicted is None:
@@ -269,10 +265,13 @@ def _html_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _sections(evaluation: BagEvaluation) -> list[tuple[str, list[str], list[list[Any]], str]]:
+Section = tuple[str, list[str], Sequence[Sequence[Any]], str]
+
+
+def _sections(evaluation: BagEvaluation) -> list[Section]:
     """(heading, table header, table rows, note) blocks shared by the Markdown and the HTML."""
     metrics = evaluation.metrics
-    sections = [
+    sections: list[Section] = [
         (
             "Summary",
             ["metric", "key", "value"],
@@ -320,8 +319,6 @@ FIGURES = (
 
 def write_report(evaluation: BagEvaluation, out_dir: str | Path) -> dict[str, Path]:
     """Write report.md, report.html, the PNGs and frames.csv into `out_dir`; return paths."""
-    from training.evaluate_bag import iter_frames_csv
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}

@@ -1,4 +1,4 @@
-"""`pointlang-eval bag`: rosbag replay evaluation, offline and live (training/evaluate_bag.py).
+"""`pointlang-eval bag`: rosbag replay evaluation, offline and live (ros_pointlang/evaluation/).
 
 The metric functions are checked on hand-made cases; the end-to-end runs use a tiny scene bag
 and the untrained tiny bundle, so they test mechanics and offline/live agreement, not accuracy.
@@ -12,28 +12,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.evaluate_bag import (
+from ros_pointlang.describe import should_caption
+from ros_pointlang.evaluation.cli import describe_settings, main
+from ros_pointlang.evaluation.frames import (
     Frame,
-    GroundTruth,
     PredictedObject,
     TruthObject,
     caption_similarity,
-    cdr_header_stamp,
     choose_question_object,
-    describe_settings,
-    evaluate_offline,
-    main,
     match_frames,
     match_objects,
-    normalise_label,
     percentiles,
-    read_labels_file,
-    read_params_file,
     score_frames,
-    should_caption,
     summarise,
     topk_hit,
 )
+from ros_pointlang.evaluation.offline import evaluate_offline
+from ros_pointlang.evaluation.truth import GroundTruth, cdr_header_stamp, read_labels_file
+from ros_pointlang.parameters import read_params_file
+from ros_pointlang.vocabulary import normalise_label
 
 OUSTER = Path(__file__).parent / "data" / "ouster-os1-64"
 REQUIRED_KEYS = (
@@ -246,21 +243,11 @@ def test_the_question_goes_to_a_detected_object_with_ground_truth():
 # -- end to end on a real scene bag -----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def scene_bag(tmp_path_factory):
-    """Four sweeps past three objects, with ground truth (a few seconds to simulate)."""
-    from training.data.scenes import SceneConfig, write_scene_bag
-
-    path = tmp_path_factory.mktemp("scene") / "bag"
-    write_scene_bag(path, seed=0, config=SceneConfig(min_objects=3, max_objects=3, sweeps=4))
-    return path
-
-
 def test_offline_evaluation_writes_metrics_and_a_report(scene_bag, tiny_bundle, tmp_path):
     out = tmp_path / "metrics.json"
     report = tmp_path / "report"
     args = [str(scene_bag), "--bundle", str(tiny_bundle), "--vocabulary", "modelnet40"]
-    code = main([*args, "--json", str(out), "--report", str(report), "--no-progress"])
+    code = main(["bag", *args, "--json", str(out), "--report", str(report), "--no-progress"])
     assert code == 0
     metrics = json.loads(out.read_text())
     for key in REQUIRED_KEYS:
@@ -289,8 +276,8 @@ def test_offline_evaluation_writes_metrics_and_a_report(scene_bag, tiny_bundle, 
 
 def test_offline_results_are_deterministic(scene_bag, tiny_bundle):
     from ros_pointlang.describe import Describer
+    from ros_pointlang.evaluation.truth import load_ground_truth
     from ros_pointlang.pipeline import Pipeline
-    from training.evaluate_bag import load_ground_truth
 
     ground = load_ground_truth(scene_bag, None)
     runs = []
@@ -304,7 +291,7 @@ def test_offline_results_are_deterministic(scene_bag, tiny_bundle):
 
 
 def test_a_labels_file_scores_like_the_bag_ground_truth(scene_bag, tiny_bundle, tmp_path):
-    from training.evaluate_bag import read_truth
+    from ros_pointlang.evaluation.truth import read_truth
 
     labels = {
         str(stamp): [{"category": t.category, "centre": t.centre.tolist()} for t in objects]
@@ -313,8 +300,17 @@ def test_a_labels_file_scores_like_the_bag_ground_truth(scene_bag, tiny_bundle, 
     (tmp_path / "labels.json").write_text(json.dumps(labels))
     common = [str(scene_bag), "--bundle", str(tiny_bundle), "--no-progress"]
     common += ["--vocabulary", "chair,table,stool,cup,xbox,night stand"]
-    main([*common, "--json", str(tmp_path / "bag.json")])
-    main([*common, "--labels", str(tmp_path / "labels.json"), "--json", str(tmp_path / "f.json")])
+    main(["bag", *common, "--json", str(tmp_path / "bag.json")])
+    main(
+        [
+            "bag",
+            *common,
+            "--labels",
+            str(tmp_path / "labels.json"),
+            "--json",
+            str(tmp_path / "f.json"),
+        ]
+    )
     from_bag = json.loads((tmp_path / "bag.json").read_text())
     from_file = json.loads((tmp_path / "f.json").read_text())
     for key in ("labels.top1", "labels.top5", "detection.recall", "detection.precision"):
@@ -323,7 +319,9 @@ def test_a_labels_file_scores_like_the_bag_ground_truth(scene_bag, tiny_bundle, 
 
 def test_a_bag_without_ground_truth_reports_predictions_and_latency(tiny_bundle, tmp_path):
     out = tmp_path / "m.json"
-    code = main([str(OUSTER), "--bundle", str(tiny_bundle), "--json", str(out), "--no-progress"])
+    code = main(
+        ["bag", str(OUSTER), "--bundle", str(tiny_bundle), "--json", str(out), "--no-progress"]
+    )
     assert code == 0
     metrics = json.loads(out.read_text())
     assert metrics["frames"] == 2 and metrics["truth"] == "none"
@@ -332,9 +330,9 @@ def test_a_bag_without_ground_truth_reports_predictions_and_latency(tiny_bundle,
 
 
 def test_bad_arguments_are_one_line_errors(scene_bag, tiny_bundle, tmp_path, capsys):
-    assert main([str(tmp_path / "missing"), "--bundle", str(tiny_bundle)]) == 2
+    assert main(["bag", str(tmp_path / "missing"), "--bundle", str(tiny_bundle)]) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert main([str(scene_bag), "--bundle", str(tiny_bundle), "--topic", "/nope"]) == 2
+    assert main(["bag", str(scene_bag), "--bundle", str(tiny_bundle), "--topic", "/nope"]) == 2
     assert "no PointCloud2 topic '/nope'" in capsys.readouterr().err
 
 
@@ -345,8 +343,8 @@ def test_live_replay_agrees_with_offline_on_the_clouds_both_processed(
     scene_bag, tiny_bundle, tmp_path
 ):
     """At a tenth of the recorded rate (a cloud a second) the node keeps up with every cloud."""
-    from training.evaluate_bag import add_bag_parser, evaluate_bag
-    from training.report import write_report
+    from ros_pointlang.evaluation.cli import add_bag_parser, evaluate_bag
+    from ros_pointlang.evaluation.report import write_report
 
     common = [str(scene_bag), "--bundle", str(tiny_bundle), "--vocabulary", "modelnet40"]
     common += ["--caption-period", "-1", "--no-progress"]

@@ -10,8 +10,8 @@ caption stage adds caption and QA scores on the seen test objects (`qa.exact_mat
 `caption.sbert`, ..., training/evaluate_language.py) and a page of sample clouds.
 
 A runtime bundle is measured through its ONNX encoder on ONNX Runtime (what the robot runs);
-a training bundle (`point_encoder.pt`) through torch. `pointlang-eval bag` (training/
-evaluate_bag.py) scores rosbag replays.
+a training bundle (`point_encoder.pt`) through torch. `pointlang-eval` (ros_pointlang/
+evaluation/cli.py) dispatches here; its `bag` subcommand scores rosbag replays without torch.
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from training.align import display_name, embed_objects, load_objects
-from training.evaluate_bag import add_bag_parser, run_bag
+from ros_pointlang.bundle import read_manifest, write_manifest
+from training.common import ENCODER_NAME
+from training.data.categories import category_names
+from training.dataset import embed_objects, load_objects
 from training.evaluate_language import evaluate_language, generation_objects, page_samples
 from training.labels import calibrate_threshold, fit_adapter, label_embeddings
+from training.models.encoder import load_encoder
 from training.text import TextEncoder
-from training.train import ENCODER_NAME, load_encoder
 
 FEW_SHOT_K = (1, 4, 16)
 SAMPLES_IN_MANIFEST = 6
@@ -181,7 +183,7 @@ def evaluate_dataset(
         raise ValueError(f"{roots} hold no objects with split 'test'")
 
     text = TextEncoder(text_cache or Path(roots[0]) / "text_cache.npz")
-    label_emb = label_embeddings(text, [display_name(c) for c in categories])  # (C, 384)
+    label_emb = label_embeddings(text, [category_names(c)[0] for c in categories])  # (C, 384)
     features = embed_objects(model, test, metric=metric)  # (n, 384)
     targets = torch.tensor([index[o["category"]] for o in test])  # (n,)
     similarity = features @ label_emb.t()  # (n, C)
@@ -261,9 +263,10 @@ def evaluate_dataset(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pointlang-eval", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    data = sub.add_parser("dataset", help="alignment metrics on `pointlang-data objects` folders")
+    """`pointlang-eval dataset ...` (argv without the word `dataset`)."""
+    data = argparse.ArgumentParser(
+        prog="pointlang-eval dataset", description=__doc__.split("\n")[0]
+    )
     data.add_argument(
         "dirs", nargs="+", help="dataset folders (surface and LiDAR sets may be mixed)"
     )
@@ -288,13 +291,10 @@ def main(argv: list[str] | None = None) -> int:
         help="folder for the sample-caption page (default: beside --json, <name>.samples)",
     )
     data.add_argument("--update-bundle", action="store_true", help="store metrics in its manifest")
-    add_bag_parser(sub)
-    args = parser.parse_args(argv)
-    if args.command == "bag":
-        return run_bag(args)
+    args = data.parse_args(argv)
     torch.manual_seed(0)
     if args.generation_limit < 0:
-        parser.error(f"--generation-limit {args.generation_limit} must be 0 (all) or more")
+        data.error(f"--generation-limit {args.generation_limit} must be 0 (all) or more")
     confusion = args.confusion or (args.json.with_suffix(".confusion.png") if args.json else None)
     samples_dir = args.samples or (args.json.with_suffix(".samples") if args.json else None)
     metrics, samples = evaluate_dataset(
@@ -313,8 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(metrics, indent=2) + "\n")
     if args.update_bundle:
-        manifest_path = args.bundle / "manifest.json"
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        manifest = read_manifest(args.bundle)
         manifest["metrics"] = metrics
         # A few generated outputs with what remakes their clouds: tests/test_default_model.py
         # regenerates those objects and checks the bundle still says exactly this.
@@ -327,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         manifest["metrics_command"] = "pointlang-eval dataset " + " ".join(
             [*args.dirs, "--bundle", str(args.bundle), *limit]
         )
-        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+        write_manifest(args.bundle, manifest)
     return 0
 
 

@@ -10,15 +10,16 @@ import torch
 
 from export.cli import export_bundle
 from export.decoder import main as export_main
-from ros_pointlang.decode import box_prompt
+from ros_pointlang.decode import DESCRIBE, box_prompt
 from ros_pointlang.pipeline import Pipeline
 from tests.bundles import tiny_caption_args
 from tests.tiny_objects import make_manifest
 from tests.torchrun import run_two_processes
-from training.align import load_cloud, load_objects
-from training.caption_train import evaluate_checkpoint, main, record_metrics
-from training.generate import load_captioner
-from training.tokenizer import DESCRIBE, TextTokenizer
+from training.caption import main
+from training.dataset import load_cloud, load_objects
+from training.evaluate_language import evaluate_generation
+from training.models.captioner import load_captioner
+from training.tokenizer import TextTokenizer
 
 torch.set_num_threads(1)
 
@@ -51,8 +52,8 @@ def test_training_loop_runs_resumes_and_learns(tmp_path):
 def test_bundle_roundtrip_evaluate_and_export(tmp_path):
     data = make_manifest(tmp_path / "data", per_category=6, points=300)
     out, bundle = tmp_path / "run", tmp_path / "bundle"
-    # The stage-1 side of the bundle: point_encoder.pt as training/train.py writes it.
-    from training.model import PointEncoder, PointEncoderConfig
+    # The stage-1 side of the bundle: point_encoder.pt as stage 1 (training/align.py) writes it.
+    from training.models.encoder import PointEncoder, PointEncoderConfig
 
     torch.manual_seed(0)
     encoder = PointEncoder(PointEncoderConfig.named("tiny"))
@@ -69,14 +70,12 @@ def test_bundle_roundtrip_evaluate_and_export(tmp_path):
     assert (bundle / "tokenizer.json").is_file()
     model, _ = load_captioner(str(bundle / "captioner.pt"))
     torch.testing.assert_close(model.encoder.state_dict(), encoder.state_dict())
-    metrics, samples = evaluate_checkpoint(
-        bundle / "captioner.pt", [str(data)], "test", sbert=False
-    )
+    tokenizer = TextTokenizer.from_file(bundle / "tokenizer.json")
+    test_objects = [o for o in load_objects([str(data)])[0] if o["split"] == "test"]
+    metrics, samples = evaluate_generation(model, tokenizer, test_objects)
     assert "qa.exact_match" in metrics and "qa.exact_match.category" in metrics
     assert {"caption.bleu4", "caption.rouge_l", "caption.category_named"} <= set(metrics)
     assert samples[0]["qa"][0]["predicted"] is not None
-    record_metrics(bundle, metrics)
-    assert json.loads((bundle / "manifest.json").read_text())["captioner"]["metrics"] == metrics
     assert export_main(["--checkpoint", str(bundle / "captioner.pt"), "--out", str(bundle)]) == 0
     assert (bundle / "decoder.onnx").is_file() and (bundle / "bridge.onnx").is_file()
 
@@ -125,7 +124,7 @@ def assert_runtime_equals_torch(model, pipeline, clouds, box):
 
 def test_captioner_refuses_an_encoder_it_was_not_trained_on(tmp_path):
     data = make_manifest(tmp_path / "data", per_category=4, points=300)
-    from training.model import PointEncoder, PointEncoderConfig
+    from training.models.encoder import PointEncoder, PointEncoderConfig
 
     bundle = tmp_path / "bundle"
     bundle.mkdir()
@@ -149,6 +148,6 @@ def test_two_process_ddp_on_gloo_keeps_replicas_equal(tmp_path):
     out = tmp_path / "ddp"
     args = ["--config", "training/configs/caption_tiny.yaml", f"data.roots={data}"]
     args += [f"out_dir={out}", "optim.max_steps=4", "optim.batch_size=4", "vocab_size=200"]
-    checksums = run_two_processes("training.caption_train", args, out)
+    checksums = run_two_processes("training.caption", args, out)
     assert len(checksums) == 2 and checksums[0] == checksums[1]
     assert torch.load(out / "last.pt", weights_only=False)["step"] == 4

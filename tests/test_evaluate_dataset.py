@@ -7,17 +7,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from ros_pointlang.evaluation.cli import main
 from tests.tiny_objects import shared_dataset
-from training.evaluate import (
+from training.align import write_bundle
+from training.evaluate_dataset import (
     confusion_matrix,
     few_shot_accuracy,
-    main,
     retrieval_recall,
     topk_accuracy,
 )
-from training.labels import calibrate_threshold, predict
-from training.model import PointEncoder, PointEncoderConfig
-from training.train import write_bundle
+from training.models.encoder import PointEncoder, PointEncoderConfig
 
 torch.set_num_threads(1)
 
@@ -50,13 +49,6 @@ def test_retrieval_recall_both_ways():
 def test_confusion_matrix_counts_true_rows_and_predicted_columns():
     matrix = confusion_matrix(torch.tensor([0, 1, 1, 2]), torch.tensor([0, 1, 2, 2]), 3)
     assert matrix.tolist() == [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
-
-
-def test_unknown_threshold_rejects_out_of_vocabulary_scores():
-    known = np.array([0.62, 0.7, 0.75, 0.8, 0.9])
-    threshold = calibrate_threshold(known, accept=0.8)
-    ranked = predict(torch.tensor([[0.72, 0.1], [0.5, 0.4]]), ["mug", "drill"], threshold)
-    assert ranked[0][0][0] == "mug" and ranked[1][0][0] == "unknown"
 
 
 def test_few_shot_accuracy_on_separable_features():

@@ -3,14 +3,14 @@
 import pytest
 import torch
 
-from training.generate import (
+from training.models.captioner import (
     CaptionerConfig,
     DecoderConfig,
     PointCaptioner,
     decoder_prompts,
     load_captioner,
 )
-from training.model import PointEncoderConfig
+from training.models.encoder import PointEncoderConfig
 
 torch.set_num_threads(1)
 

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from training.model import PointEncoder, PointEncoderConfig, farthest_point_sample, group_points
+from training.models.encoder import (
+    PointEncoder,
+    PointEncoderConfig,
+    farthest_point_sample,
+    group_points,
+)
 
 torch.set_num_threads(1)
 

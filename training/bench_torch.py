@@ -1,4 +1,5 @@
-"""Torch-side figures for the runtime benchmark (kept out of the torch-free runtime)."""
+"""The torch side of `pointlang-bench runtime`: the same encoder in torch eager, for the
+ONNX Runtime speed-up figure (kept here so the runtime never imports torch)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 import torch
 
 from ros_pointlang.preprocess import prepare_object
+from training.models.encoder import load_encoder
 
 
 def find_checkpoint(pipeline: Any, checkpoint: Path | None) -> Path | None:
@@ -26,8 +28,6 @@ def torch_encoder_latency(
     pipeline: Any, clouds: list[np.ndarray], repeat: int, threads: int, checkpoint: Path | None
 ) -> float | None:
     """p50 milliseconds of the same encoder in torch eager, or None without a checkpoint."""
-    from training.train import load_encoder
-
     path = find_checkpoint(pipeline, checkpoint)
     if path is None:
         return None

@@ -12,15 +12,15 @@ With `DecoderConfig.box_prompt` the prompt starts with the measured box as text 
 embedding the decoder would have to turn into digits; from text, it copies them.
 
 Its key/value cache is explicit: `past_keys`/`past_values` (L, B, H, T_past, hd) go in, the
-updated (L, B, H, T_past + P + T, hd) come out. DESIGN.md's export trap (a `DynamicCache`
-traced at one shape, wrong at another) cannot happen to plain tensors whose lengths the graph
-reads from their shapes, and the same graph serves the first call (T_past = 0, prefix given)
-and every later step (P = 0, one new token).
+updated (L, B, H, T_past + P + T, hd) come out. The export trap measured with a Hugging
+Face `DynamicCache` (traced at one shape, wrong at another) cannot happen to plain tensors
+whose lengths the graph reads from their shapes, and the same graph serves the first call
+(T_past = 0, prefix given) and every later step (P = 0, one new token).
 
 `CaptionerConfig.hf_decoder` may instead name a Hugging Face causal LM (a hub name or local
 folder, e.g. "facebook/opt-1.3b") for GPU-scale training; the bridge then feeds its input
 embeddings, and training uses that model's tokenizer with our special tokens appended
-(`caption_train.py hf_decoder=NAME`). That path trains and evaluates with
+(`pointlang-train caption hf_decoder=NAME`). That path trains and evaluates with
 `PointCaptioner.generate` (no cache); it is not exported: the robot bundle uses our decoder.
 """
 
@@ -33,11 +33,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ros_pointlang.decode import box_prompt
-from training.model import PointEncoder, PointEncoderConfig
+from training.losses import next_token_loss
+from training.models.attention import Block, attend, merge_heads, mlp, split_heads
+from training.models.encoder import PointEncoder, PointEncoderConfig
 
 # Additive mask value: finite, so a query whose keys are all padding (left padding) gives a
 # uniform row instead of NaNs that would leak into later layers through 0 * NaN.
@@ -114,16 +115,6 @@ def init_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-def _mlp(width: int, ratio: float) -> nn.Sequential:
-    hidden = int(width * ratio)
-    return nn.Sequential(nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, width))
-
-
-def _split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
-    batch, tokens, width = x.shape
-    return x.view(batch, tokens, heads, width // heads).transpose(1, 2)  # (B, H, T, hd)
-
-
 class CrossBlock(nn.Module):
     """Queries attend to the point tokens, then an MLP (a one-way Q-Former layer)."""
 
@@ -137,15 +128,12 @@ class CrossBlock(nn.Module):
         self.kv = nn.Linear(config.width, 2 * config.width)
         self.proj = nn.Linear(config.width, config.width)
         self.norm2 = nn.LayerNorm(config.width)
-        self.mlp = _mlp(config.width, config.mlp_ratio)
+        self.mlp = mlp(config.width, config.mlp_ratio)
 
     def forward(self, queries: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        batch, num_queries, width = queries.shape
-        q = _split_heads(self.q(self.norm_q(queries)), self.heads)  # (B, H, Q, hd)
-        k, v = self.kv(self.norm_kv(tokens)).chunk(2, dim=-1)  # each (B, S, D)
-        k, v = _split_heads(k, self.heads), _split_heads(v, self.heads)  # (B, H, S, hd)
-        att = (q @ k.transpose(-2, -1)) * self.scale  # (B, H, Q, S)
-        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(batch, num_queries, width)  # (B, Q, D)
+        q = split_heads(self.q(self.norm_q(queries)), self.heads)  # (B, H, Q, hd)
+        k, v = (split_heads(t, self.heads) for t in self.kv(self.norm_kv(tokens)).chunk(2, -1))
+        y = merge_heads(attend(q, k, v, self.scale))  # (B, Q, D)
         queries = queries + self.proj(y)
         return queries + self.mlp(self.norm2(queries))
 
@@ -193,35 +181,6 @@ class Bridge(nn.Module):
         return self.proj_out(self.norm(prefix))
 
 
-class SelfBlock(nn.Module):
-    """Pre-norm causal block whose keys/values are concatenated onto the cached ones."""
-
-    def __init__(self, config: DecoderConfig):
-        super().__init__()
-        self.heads = config.heads
-        self.scale = 1.0 / math.sqrt(config.width // config.heads)
-        self.norm1 = nn.LayerNorm(config.width)
-        self.qkv = nn.Linear(config.width, 3 * config.width)
-        self.proj = nn.Linear(config.width, config.width)
-        self.norm2 = nn.LayerNorm(config.width)
-        self.mlp = _mlp(config.width, config.mlp_ratio)
-        self.dropout = nn.Dropout(config.dropout)
-
-    def forward(
-        self, x: torch.Tensor, past_k: torch.Tensor, past_v: torch.Tensor, bias: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """x (B, T, D), past_k/v (B, H, T_past, hd), bias (B, 1, T, T_past + T)."""
-        batch, tokens, width = x.shape
-        q, k, v = self.qkv(self.norm1(x)).chunk(3, dim=-1)
-        q = _split_heads(q, self.heads)  # (B, H, T, hd)
-        k = torch.cat([past_k, _split_heads(k, self.heads)], dim=2)  # (B, H, T_past + T, hd)
-        v = torch.cat([past_v, _split_heads(v, self.heads)], dim=2)
-        att = (q @ k.transpose(-2, -1)) * self.scale + bias  # (B, H, T, T_past + T)
-        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(batch, tokens, width)  # (B, T, D)
-        x = x + self.dropout(self.proj(y))
-        return x + self.dropout(self.mlp(self.norm2(x))), k, v
-
-
 class Decoder(nn.Module):
     """GPT with an optional embedding prefix and an explicit key/value cache."""
 
@@ -232,7 +191,10 @@ class Decoder(nn.Module):
         self.config = config
         self.tok_embed = nn.Embedding(config.vocab_size, config.width)
         self.pos_embed = nn.Embedding(config.max_positions, config.width)
-        self.blocks = nn.ModuleList(SelfBlock(config) for _ in range(config.depth))
+        self.blocks = nn.ModuleList(
+            Block(config.width, config.heads, config.mlp_ratio, config.dropout)
+            for _ in range(config.depth)
+        )
         self.norm = nn.LayerNorm(config.width)
         self.head = nn.Linear(config.width, config.vocab_size, bias=False)
         self.head.weight = self.tok_embed.weight  # tied, as in GPT-2: fewer weights to learn
@@ -273,7 +235,7 @@ class Decoder(nn.Module):
         bias = torch.where(allowed, 0.0, MASKED).unsqueeze(1).to(x.dtype)  # (B, 1, P + T, Tk)
         keys, values = [], []
         for layer, block in enumerate(self.blocks):
-            x, k, v = block(x, past_keys[layer], past_values[layer], bias)
+            x, k, v = block(x, (past_keys[layer], past_values[layer]), bias)
             keys.append(k)
             values.append(v)
         x = self.norm(x[:, x.shape[1] - input_ids.shape[1] :])  # (B, T, D)
@@ -430,11 +392,6 @@ def decoder_prompts(
         box_prompt(p, s, k)
         for p, s, k in zip(prompts, size.tolist(), size_known.tolist(), strict=True)
     ]
-
-
-def next_token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of logits (B, T, V) against labels (B, T), ignoring -100."""
-    return F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100)
 
 
 def encoder_weights_sha256(state: dict[str, torch.Tensor]) -> str:

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from training.models.attention import Block
 
 
 @dataclass
@@ -113,34 +116,6 @@ class MiniPointNet(nn.Module):
         return self.second(feat).max(dim=2).values  # (B, G, D)
 
 
-class Block(nn.Module):
-    """Pre-norm transformer block; attention written out so the ONNX graph is plain MatMuls."""
-
-    def __init__(self, config: PointEncoderConfig):
-        super().__init__()
-        self.heads = config.heads
-        self.head_dim = config.width // config.heads
-        self.norm1 = nn.LayerNorm(config.width)
-        self.qkv = nn.Linear(config.width, 3 * config.width)
-        self.proj = nn.Linear(config.width, config.width)
-        self.norm2 = nn.LayerNorm(config.width)
-        hidden = int(config.width * config.mlp_ratio)
-        self.mlp = nn.Sequential(
-            nn.Linear(config.width, hidden), nn.GELU(), nn.Linear(hidden, config.width)
-        )
-        self.dropout = nn.Dropout(config.dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        batch, tokens, width = x.shape
-        qkv = self.qkv(self.norm1(x)).view(batch, tokens, 3, self.heads, self.head_dim)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, H, T, hd)
-        attn = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.head_dim))  # (B, H, T, T)
-        y = attn.softmax(-1) @ v  # (B, H, T, hd)
-        y = y.transpose(1, 2).reshape(batch, tokens, width)  # (B, T, D)
-        x = x + self.dropout(self.proj(y))
-        return x + self.dropout(self.mlp(self.norm2(x)))
-
-
 class PointEncoder(nn.Module):
     """(normalised cloud, metric size, size known) → (unit embedding, point tokens)."""
 
@@ -162,7 +137,10 @@ class PointEncoder(nn.Module):
         self.size_unknown = nn.Parameter(torch.zeros(width))
         self.cls_token = nn.Parameter(torch.zeros(width))
         self.cls_pos = nn.Parameter(torch.zeros(width))
-        self.blocks = nn.ModuleList(Block(config) for _ in range(config.depth))
+        self.blocks = nn.ModuleList(
+            Block(width, config.heads, config.mlp_ratio, config.dropout)
+            for _ in range(config.depth)
+        )
         self.norm = nn.LayerNorm(width)
         self.head = nn.Linear(2 * width, config.embed_dim)
         # CLIP's temperature, learned as log(1/T) from T = 0.07; used by training and labels.
@@ -195,7 +173,7 @@ class PointEncoder(nn.Module):
         cls = (self.cls_token + self.cls_pos + size_feat).unsqueeze(1)  # (B, 1, D)
         x = torch.cat([cls, tokens], dim=1)  # (B, G+1, D)
         for block in self.blocks:
-            x = block(x)
+            x, _, _ = block(x)
         x = self.norm(x)  # (B, G+1, D)
         pooled = torch.cat([x[:, 0], x[:, 1:].max(dim=1).values], dim=-1)  # (B, 2D)
         embedding = F.normalize(self.head(pooled), dim=-1)  # (B, D_embed)
@@ -203,3 +181,11 @@ class PointEncoder(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def load_encoder(path: str | Path, map_location: str = "cpu") -> tuple[PointEncoder, dict]:
+    """A PointEncoder rebuilt from the config stored in a checkpoint, and the checkpoint."""
+    checkpoint = torch.load(path, map_location=map_location, weights_only=False)
+    model = PointEncoder(PointEncoderConfig(**checkpoint["model_config"]))
+    model.load_state_dict(checkpoint["model"])
+    return model.eval(), checkpoint

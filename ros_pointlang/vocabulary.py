@@ -1,0 +1,190 @@
+"""The label vocabulary: prompt templates, "unknown", the text embedder and label ranking.
+
+A label becomes a text embedding as the mean over `PROMPT_TEMPLATES` (CLIP's prompt
+ensembling); a cloud's labels are the vocabulary ranked by cosine similarity to its embedding,
+with "unknown" first when even the best is below the calibrated threshold. Training embeds the
+default vocabulary with the same templates at export time (the bundle stores them), and labels
+the operator adds at run time are embedded here through the bundle's MiniLM ONNX, without torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from ros_pointlang.backends import BackendOptions, open_session
+from ros_pointlang.bundle import Bundle
+
+FloatArray = npt.NDArray[np.float32]
+UNKNOWN = "unknown"
+
+# Prompt wording shared by training ("label captions"), export and zero-shot labels.
+PROMPT_TEMPLATES: tuple[str, ...] = (
+    "a point cloud of a {}.",
+    "a 3D scan of a {}.",
+    "a {}.",
+    "a LiDAR scan of a {}.",
+    "a 3D model of a {}.",
+    "there is a {} here.",
+)
+
+# A named preset for benchmark users (`pointlang-eval bag --vocabulary modelnet40`): the 40
+# ModelNet40 categories as people write them, in ModelNet's order. The data engine's
+# training/data/categories.py holds the same names with ModelNet's underscores (a test ties them).
+MODELNET40: tuple[str, ...] = (
+    "airplane",
+    "bathtub",
+    "bed",
+    "bench",
+    "bookshelf",
+    "bottle",
+    "bowl",
+    "car",
+    "chair",
+    "cone",
+    "cup",
+    "curtain",
+    "desk",
+    "door",
+    "dresser",
+    "flower pot",
+    "glass box",
+    "guitar",
+    "keyboard",
+    "lamp",
+    "laptop",
+    "mantel",
+    "monitor",
+    "night stand",
+    "person",
+    "piano",
+    "plant",
+    "radio",
+    "range hood",
+    "sink",
+    "sofa",
+    "stairs",
+    "stool",
+    "table",
+    "tent",
+    "toilet",
+    "tv stand",
+    "vase",
+    "wardrobe",
+    "xbox",
+)
+
+
+@dataclass(frozen=True)
+class Label:
+    """One label for a cloud: `score` is its probability over the vocabulary, `similarity`
+    the cosine between cloud and label embeddings (what the unknown threshold applies to)."""
+
+    label: str
+    score: float
+    similarity: float
+
+
+def normalise_label(text: str) -> str:
+    """A category in the words labels use: underscores become spaces ("flower_pot" →
+    "flower pot"), white space is folded, everything is lower case."""
+    return " ".join(str(text).strip().lower().replace("_", " ").split())
+
+
+def clean_vocabulary(labels: Sequence[str]) -> list[str]:
+    """`labels` stripped; raises unless they are non-empty, distinct words."""
+    if isinstance(labels, str):
+        raise ValueError(f"vocabulary must be a list of labels, got the string {labels!r}")
+    words = [str(w).strip() for w in labels]
+    if not words or any(not w for w in words):
+        raise ValueError(f"vocabulary must be non-empty labels, got {list(labels)!r}")
+    if len(set(words)) != len(words):
+        raise ValueError(f"vocabulary has duplicate labels: {words}")
+    return words
+
+
+def rank_labels(
+    similarity: npt.ArrayLike,
+    words: Sequence[str],
+    top_k: int,
+    unknown_threshold: float,
+    logit_scale: float,
+) -> list[list[Label]]:
+    """Top-k labels per row of cosine similarities (B, C), best first; `score` is the softmax
+    of `logit_scale * similarity` over the whole vocabulary. A row whose best cosine is below
+    `unknown_threshold` gets "unknown" first (its score: 1 - the best label's)."""
+    if top_k < 1:
+        raise ValueError(f"top_k must be >= 1, got {top_k}")
+    similarity = np.atleast_2d(np.asarray(similarity))
+    logits = logit_scale * similarity
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    results = []
+    for sim_row, prob_row in zip(similarity, probs, strict=True):
+        order = np.argsort(-sim_row, kind="stable")[:top_k]
+        ranked = [Label(words[i], float(prob_row[i]), float(sim_row[i])) for i in order]
+        if ranked[0].similarity < unknown_threshold:
+            unknown = Label(UNKNOWN, 1.0 - ranked[0].score, ranked[0].similarity)
+            ranked = [unknown, *ranked[: top_k - 1]]
+        results.append(ranked)
+    return results
+
+
+class TextEmbedder:
+    """Unit sentence embeddings (B, D) from the bundle's text_encoder.onnx."""
+
+    def __init__(
+        self, model: Path, tokenizer: Path, options: BackendOptions, max_tokens: int = 128
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        if not model.is_file() or not tokenizer.is_file():
+            raise ValueError(
+                f"the text encoder ({model.name}, {tokenizer.name}) is not in {model.parent}; "
+                f"new labels need it: run `pointlang-export text-encoder --bundle {model.parent}`"
+            )
+        self._session = open_session(model, options)
+        try:
+            self._tokenizer = Tokenizer.from_file(str(tokenizer))
+        except Exception as error:
+            raise ValueError(f"tokenizer {tokenizer} cannot be read ({error})") from error
+        self._tokenizer.enable_truncation(max_tokens)
+        self._tokenizer.enable_padding()
+
+    def embed(self, texts: list[str]) -> FloatArray:
+        if not texts:
+            raise ValueError("no texts to embed; expected at least one")
+        encoded = self._tokenizer.encode_batch(texts)
+        feeds = {
+            "input_ids": np.array([e.ids for e in encoded], np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encoded], np.int64),
+        }
+        (embedding,) = self._session.run(["embedding"], feeds)
+        return np.asarray(embedding, np.float32)
+
+    def encode(self, texts: list[str]) -> FloatArray:
+        """The same as `embed`: the `encode(texts)` call the caption similarity expects."""
+        return self.embed(texts)
+
+    def embed_labels(
+        self, labels: list[str], templates: Sequence[str] = PROMPT_TEMPLATES
+    ) -> FloatArray:
+        """One unit embedding per label: the normalised mean over the prompt templates."""
+        prompts = [t.format(label) for label in labels for t in templates]
+        emb = self.embed(prompts).reshape(len(labels), len(templates), -1).mean(axis=1)
+        return (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(np.float32)
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle, options: BackendOptions | None = None) -> TextEmbedder:
+        """The embedder of a loaded bundle (its text_encoder entry)."""
+        text = bundle.text_encoder
+        return cls(
+            bundle.file(text["file"]),
+            bundle.file(text["tokenizer_file"]),
+            options or BackendOptions(),
+            int(text.get("max_tokens", 128)),
+        )
