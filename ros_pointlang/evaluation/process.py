@@ -90,6 +90,10 @@ class NodeProcess:
         return None if self.proc is None else self.proc.poll()
 
     @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
+
+    @property
     def returncode(self) -> int | None:
         return None if self.proc is None else self.proc.returncode
 
