@@ -11,7 +11,7 @@ from ros_pointlang.vocabulary import (
     normalise_label,
     rank_labels,
 )
-from training.data.categories import CATEGORIES, display_name
+from training.data import categories
 
 
 def test_rank_labels_ranks_and_says_unknown_below_threshold():
@@ -42,4 +42,4 @@ def test_names_and_vocabularies():
 
 
 def test_the_modelnet40_preset_is_the_data_engines_categories_as_spoken():
-    assert MODELNET40 == tuple(display_name(c) for c in CATEGORIES)
+    assert tuple(categories.display_name(c) for c in categories.MODELNET40) == MODELNET40
