@@ -64,5 +64,6 @@ def test_memory_stays_flat_over_5000_clouds(tiny_bundle):
     # yet; nearly all arrive (4,989 of 5,000 measured), and every received one is counted.
     assert received >= 0.9 * CLOUDS
     assert processed >= 100 and len(labels) >= 100
-    # Every received cloud was either processed, still in hand at the end, or dropped as stale.
-    assert received - processed - stale in (0, 1)
+    # Every received cloud was either processed, dropped as stale, or still in hand when the last
+    # report went out: at most one being described and one waiting for the worker.
+    assert received - processed - stale in (0, 1, 2)
