@@ -21,7 +21,7 @@ import numpy.typing as npt
 from ros_pointlang.backends import PROFILED_BACKENDS, BackendOptions, open_session
 from ros_pointlang.bundle import Bundle, BundleError, load_bundle
 from ros_pointlang.decode import DESCRIBE, Generated, Language
-from ros_pointlang.preprocess import PreparedObject, prepare_object
+from ros_pointlang.preprocess import PreparedObject, prepare_objects
 from ros_pointlang.profiles import bundle_profiles
 from ros_pointlang.vocabulary import Label, TextEmbedder, clean_vocabulary, rank_labels
 
@@ -154,11 +154,15 @@ class Pipeline:
         """Run the encoder on several objects in one call."""
         if len(clouds) == 0:
             raise ValueError("no clouds to encode; expected at least one")
-        return self.encode_objects([self.prepare(c) for c in clouds], metric)
+        return self.encode_objects(self.prepare_all(clouds), metric)
 
     def prepare(self, cloud: npt.ArrayLike) -> PreparedObject:
         """One object's points checked and prepared for the encoder (its box included)."""
-        return prepare_object(_as_points(cloud), self.num_points)
+        return self.prepare_all([cloud])[0]
+
+    def prepare_all(self, clouds: Sequence[npt.ArrayLike]) -> list[PreparedObject]:
+        """`prepare` of several objects, their farthest point sampling run together."""
+        return prepare_objects([_as_points(c) for c in clouds], self.num_points)
 
     def encode_objects(self, prepared: Sequence[PreparedObject], metric: bool = True) -> Encoded:
         """Run the encoder on objects `prepare` made (so a caller that needs the boxes too

@@ -15,6 +15,7 @@ Conventions: metres, z up (gravity), sensor frame; boxes are upright and turned 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,15 +70,22 @@ def crop_box(xyz: FloatArray, lower: npt.ArrayLike, upper: npt.ArrayLike) -> Flo
 
 
 def voxel_downsample(xyz: FloatArray, voxel_size: float) -> FloatArray:
-    """One point per occupied voxel: the mean of the points in it. 0 returns the input."""
+    """One point per occupied voxel: the mean of the points in it, in (x, y, z) voxel order.
+    0 returns the input."""
     if voxel_size < 0:
         raise ValueError(f"voxel_size must be >= 0 metres, got {voxel_size}")
     if voxel_size == 0 or len(xyz) == 0:
         return xyz
-    keys = np.floor(xyz / voxel_size).astype(np.int64)
-    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    sums = np.zeros((len(counts), 3), np.float64)
-    np.add.at(sums, inverse.ravel(), xyz)
+    cells = np.floor(xyz / voxel_size).astype(np.int64)
+    cells -= cells.min(axis=0)
+    extent = cells.max(axis=0) + 1
+    # One int64 key per voxel sorts like the (x, y, z) rows it encodes: a 1-D unique is ~10x
+    # faster than np.unique(axis=0), and bincount sums in input order as np.add.at did.
+    keys = (cells[:, 0] * extent[1] + cells[:, 1]) * extent[2] + cells[:, 2]
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    sums = np.stack(
+        [np.bincount(inverse, weights=xyz[:, j], minlength=len(counts)) for j in range(3)], axis=1
+    )
     return (sums / counts[:, None]).astype(np.float32)
 
 
@@ -154,22 +162,57 @@ def farthest_point_sample(xyz: FloatArray, num_points: int, start: int = 0) -> n
 
     A cloud with fewer points is repeated cyclically, so the result always has `num_points`.
     """
-    n = len(xyz)
-    if n == 0:
-        raise ValueError("cannot sample points from an empty cloud")
+    return farthest_point_sample_batch([xyz], num_points, start)[0]
+
+
+def farthest_point_sample_batch(
+    clouds: Sequence[FloatArray], num_points: int, start: int = 0
+) -> list[npt.NDArray[np.intp]]:
+    """`farthest_point_sample` of several clouds at once, with the same indices as one by one.
+
+    The clouds that need sampling run in one loop of `num_points` steps over a padded
+    (clouds, points) array, so a scene of 20 objects pays the per-step Python cost once, not
+    20 times; clouds with at most `num_points` points cost only their cyclic repeat.
+    """
     if num_points <= 0:
         raise ValueError(f"num_points must be > 0, got {num_points}")
-    if n <= num_points:
-        return np.resize(np.arange(n), num_points)
-    chosen = np.empty(num_points, np.intp)
-    distance = np.full(n, np.inf, np.float32)
-    index = start
+    result: list[npt.NDArray[np.intp]] = []
+    large: list[int] = []
+    for k, xyz in enumerate(clouds):
+        if len(xyz) == 0:
+            raise ValueError(f"cannot sample points from an empty cloud (cloud {k})")
+        result.append(np.resize(np.arange(len(xyz)), num_points))
+        if len(xyz) > num_points:
+            large.append(k)
+    if not large:
+        return result
+    sizes = [len(clouds[k]) for k in large]
+    # Coordinates as (3, clouds, points) planes: three contiguous passes per step are ~4x
+    # faster than an einsum over (clouds, points, 3), with the same x² + y² + z² rounding.
+    planes = np.zeros((3, len(large), max(sizes)), np.float32)
+    # Padding starts at -inf distance: np.minimum keeps it there, so argmax never picks it.
+    distance = np.full(planes.shape[1:], np.inf, np.float32)
+    for row, k in enumerate(large):
+        planes[:, row, : sizes[row]] = clouds[k].T
+        distance[row, sizes[row] :] = -np.inf
+    rows = np.arange(len(large))
+    chosen = np.empty((len(large), num_points), np.intp)
+    index = np.full(len(large), start, np.intp)
+    squared, delta = np.empty_like(distance), np.empty_like(distance)
     for i in range(num_points):
-        chosen[i] = index
-        step = xyz - xyz[index]
-        np.minimum(distance, np.einsum("ij,ij->i", step, step), out=distance)
-        index = int(np.argmax(distance))
-    return chosen
+        chosen[:, i] = index
+        centre = planes[:, rows, index, None]  # (3, clouds, 1)
+        np.subtract(planes[0], centre[0], out=delta)
+        np.multiply(delta, delta, out=squared)
+        for axis in (1, 2):
+            np.subtract(planes[axis], centre[axis], out=delta)
+            delta *= delta
+            squared += delta
+        np.minimum(distance, squared, out=distance)
+        index = np.argmax(distance, axis=1)
+    for row, k in enumerate(large):
+        result[k] = chosen[row]
+    return result
 
 
 def upright_box(xyz: FloatArray) -> Box:
@@ -204,21 +247,34 @@ def upright_box(xyz: FloatArray) -> Box:
 
 def prepare_object(xyz: FloatArray, num_points: int) -> PreparedObject:
     """Sample, centre and scale one object's points for the encoder (see the module doc)."""
-    if len(xyz) == 0:
-        raise ValueError("cannot prepare an empty cloud: it has no points")
-    if not np.all(np.isfinite(xyz)):
-        raise ValueError("cloud has NaN or infinite coordinates; drop them first (xyz_from_cloud)")
-    box = upright_box(xyz)
-    sample = xyz[farthest_point_sample(xyz, num_points)]
-    centred = sample - box.centre.astype(np.float32)
-    radius = float(np.sqrt(np.max(np.einsum("ij,ij->i", centred, centred))))
-    unit = centred / radius if radius > 0 else centred
-    return PreparedObject(
-        points=unit.astype(np.float32),
-        size=box.size.astype(np.float32),
-        box=box,
-        num_points=len(xyz),
-    )
+    return prepare_objects([xyz], num_points)[0]
+
+
+def prepare_objects(clouds: Sequence[FloatArray], num_points: int) -> list[PreparedObject]:
+    """`prepare_object` of several objects, sampled together (`farthest_point_sample_batch`)."""
+    for k, xyz in enumerate(clouds):
+        if len(xyz) == 0:
+            raise ValueError(f"cannot prepare an empty cloud (object {k}): it has no points")
+        if not np.all(np.isfinite(xyz)):
+            raise ValueError(
+                f"object {k} has NaN or infinite coordinates; drop them first (xyz_from_cloud)"
+            )
+    samples = farthest_point_sample_batch(clouds, num_points)
+    prepared = []
+    for xyz, indices in zip(clouds, samples, strict=True):
+        box = upright_box(xyz)
+        centred = xyz[indices] - box.centre.astype(np.float32)
+        radius = float(np.sqrt(np.max(np.einsum("ij,ij->i", centred, centred))))
+        unit = centred / radius if radius > 0 else centred
+        prepared.append(
+            PreparedObject(
+                points=unit.astype(np.float32),
+                size=box.size.astype(np.float32),
+                box=box,
+                num_points=len(xyz),
+            )
+        )
+    return prepared
 
 
 def segment_scene(

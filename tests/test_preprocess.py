@@ -44,6 +44,18 @@ def test_voxel_downsample_averages_each_occupied_voxel():
         pp.voxel_downsample(xyz, -1)
 
 
+def test_voxel_downsample_matches_the_per_voxel_mean_in_voxel_order():
+    xyz = np.random.default_rng(1).uniform(-3, 3, (5000, 3)).astype(np.float32)
+    keys = np.floor(xyz / 0.25).astype(np.int64)
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    expected = np.stack(
+        [xyz[inverse.ravel() == v].astype(np.float64).mean(0) for v in range(len(unique))]
+    )
+    out = pp.voxel_downsample(xyz, 0.25)
+    assert out.dtype == np.float32 and out.shape == expected.shape
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-6)
+
+
 def test_ground_plane_is_the_floor_not_a_wall_or_a_table_top():
     ground = floor()
     wall = np.column_stack(
@@ -83,6 +95,49 @@ def test_farthest_point_sample_spreads_points_and_pads_small_clouds():
     assert list(pp.farthest_point_sample(line[:3].astype(np.float32), 7)) == [0, 1, 2, 0, 1, 2, 0]
     with pytest.raises(ValueError, match="empty"):
         pp.farthest_point_sample(np.empty((0, 3), np.float32), 4)
+
+
+def sequential_farthest_point_sample(xyz, num_points):
+    """The textbook loop, one point at a time: what the batched sampler must reproduce."""
+    if len(xyz) <= num_points:
+        return np.resize(np.arange(len(xyz)), num_points)
+    distance = np.full(len(xyz), np.inf, np.float32)
+    chosen, index = [], 0
+    for _ in range(num_points):
+        chosen.append(index)
+        d = xyz - xyz[index]
+        np.minimum(
+            distance, d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] + d[:, 2] * d[:, 2], out=distance
+        )
+        index = int(np.argmax(distance))
+    return np.array(chosen)
+
+
+def test_farthest_point_sample_batch_gives_the_sequential_indices_for_every_cloud():
+    rng = np.random.default_rng(2)
+    clouds = [
+        box_surface((2.0, 1.0, 0.5), n=3000, rng=rng),
+        rng.normal(size=(700, 3)).astype(np.float32),
+        rng.normal(size=(40, 3)).astype(np.float32),  # fewer than asked: repeated, not sampled
+        box_surface((0.4, 0.4, 1.0), n=513, rng=rng),
+    ]
+    batched = pp.farthest_point_sample_batch(clouds, 512)
+    for cloud, indices in zip(clouds, batched, strict=True):
+        assert np.array_equal(indices, sequential_farthest_point_sample(cloud, 512))
+    with pytest.raises(ValueError, match="cloud 1"):
+        pp.farthest_point_sample_batch([clouds[0], np.empty((0, 3), np.float32)], 8)
+    with pytest.raises(ValueError, match="num_points"):
+        pp.farthest_point_sample_batch(clouds, 0)
+
+
+def test_prepare_objects_equals_prepare_object_one_by_one():
+    rng = np.random.default_rng(3)
+    clouds = [box_surface((0.5, 0.4, 0.9), n=n, rng=rng) for n in (4000, 900, 60)]
+    together = pp.prepare_objects(clouds, 256)
+    for cloud, prepared in zip(clouds, together, strict=True):
+        alone = pp.prepare_object(cloud, 256)
+        assert np.array_equal(prepared.points, alone.points)
+        assert np.array_equal(prepared.size, alone.size) and prepared.num_points == len(cloud)
 
 
 @pytest.mark.parametrize("yaw_deg", [0, 30, -60, 89])
