@@ -27,9 +27,13 @@ and ``unpack_rgb`` / ``pack_rgb`` for PCL-style packed colours.
 """
 
 import array
+import gc
 import sys
 from collections import namedtuple
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache, partial
 from itertools import pairwise
 from typing import Any, Literal, NamedTuple
 
@@ -37,6 +41,8 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import as_strided
 from sensor_msgs.msg import PointCloud2, PointField
+
+from ros_pointlang import kernels
 
 __all__ = [
     "DUMMY_FIELD_PREFIX",
@@ -138,11 +144,31 @@ class _Layout(NamedTuple):
     native: bool  # data already in this machine's byte order
 
 
+@lru_cache(maxsize=64)
+def _cached_field_dtype(
+    fields: tuple[tuple[str, int, int, int], ...],
+    point_step: int | None,
+    byteorder: Literal["=", ">"],
+) -> np.dtype[Any]:
+    # A sensor sends the same fields every sweep: building and validating the dtype once per
+    # layout instead of once per cloud is what makes reading a view cost microseconds.
+    return _field_dtype([_FieldSpec(*f) for f in fields], point_step, byteorder)
+
+
+@dataclass(frozen=True)
+class _FieldSpec:
+    name: str
+    offset: int
+    datatype: int
+    count: int
+
+
 def _layout(cloud: PointCloud2) -> _Layout:
     height, width = int(cloud.height), int(cloud.width)
     point_step, row_step = int(cloud.point_step), int(cloud.row_step)
     native = bool(cloud.is_bigendian) == _NATIVE_IS_BIG
-    dtype = _field_dtype(cloud.fields, point_step or None, "=" if native else ">")
+    layout = tuple((f.name, f.offset, f.datatype, f.count) for f in cloud.fields)
+    dtype = _cached_field_dtype(layout, point_step or None, "=" if native else ">")
     n_points = height * width
     if n_points and point_step == 0:
         raise ValueError(
@@ -321,7 +347,33 @@ def read_points(
     names = _resolve_names(points.dtype, field_names)
     if names is not None:
         points = points[names]  # a multi-field view, same itemsize: still zero-copy
+    organized = reshape_organized_cloud and points.shape[0] > 1
+    if skip_nans and uvs is None and layout.native and not organized and kernels.LIBRARY:
+        return _drop_nan_records(cloud, points, layout.buffer)
     return _finish(points, skip_nans, uvs, reshape_organized_cloud, layout.native)
+
+
+def _drop_nan_records(cloud: PointCloud2, points: np.ndarray, buffer: np.ndarray) -> np.ndarray:
+    """`_finish(points, skip_nans=True)` in one compiled pass: same records, same view-or-copy."""
+    offsets: dict[str, list[int]] = {"f4": [], "f8": []}
+    for name in points.dtype.names or ():
+        fmt, offset = points.dtype.fields[name][:2]  # type: ignore[index]
+        if fmt.kind == "f":
+            offsets[f"f{fmt.itemsize}"].append(offset)
+    if not offsets["f4"] and not offsets["f8"]:
+        return _finish(points, False, None, False, True)
+    kept = kernels.drop_nan_records(
+        buffer,
+        int(cloud.height),
+        int(cloud.width),
+        int(cloud.row_step),
+        points.itemsize,
+        offsets["f4"],
+        offsets["f8"],
+    )
+    if kept is None:  # no NaN: the view, as the numpy path gives
+        return _finish(points, False, None, False, True)
+    return kept.reshape(-1).view(points.dtype)
 
 
 def _column_view(points: np.ndarray, names: list[str]) -> np.ndarray | None:
@@ -380,9 +432,29 @@ def read_points_list(
 ) -> list[NamedTuple]:
     """Read points as a list of ``Point`` namedtuples (one per point, fields as attributes)."""
     points = read_points(cloud, field_names, skip_nans, uvs)
-    point_type = namedtuple("Point", points.dtype.names or (), rename=True)  # type: ignore[misc]
-    # tolist() converts all records in C; _make builds each tuple without per-field Python work.
-    return list(map(point_type._make, points.tolist()))
+    names = points.dtype.names or ()
+    point_type = namedtuple("Point", names, rename=True)  # type: ignore[misc]
+    if not names:
+        return [point_type() for _ in range(points.size)]
+    # Column by column tolist() converts in C; tuple.__new__ through partial builds each Point
+    # without a Python frame. The millions of new objects would trigger the cyclic garbage
+    # collector hundreds of times (half the time); tuples of numbers form no cycles, so it
+    # waits until the list is built.
+    columns = [points[name].tolist() for name in names]
+    make = partial(tuple.__new__, point_type)
+    with _garbage_collector_paused():
+        return list(map(make, zip(*columns, strict=True)))
+
+
+@contextmanager
+def _garbage_collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,6 +515,11 @@ def create_cloud(
             f"expected {', '.join(names)}."
         )
     height, width = (1, lead[0]) if len(lead) == 1 else lead
+    if _is_wire_layout(points, dtype, structured):
+        # The array already is the message's bytes: one copy, no zero fill first.
+        data = array.array("B")
+        data.frombytes(points.reshape(-1).view(np.uint8))
+        return _cloud_message(header, fields, dtype, height, width, data)
     data = _message_buffer(height * width * dtype.itemsize)
     out = np.frombuffer(data, dtype=dtype).reshape(height, width)
     if structured and points.dtype == dtype:
@@ -458,6 +535,27 @@ def create_cloud(
         else:
             for j, name in enumerate(names):
                 out[name] = columns[..., j]
+    return _cloud_message(header, fields, dtype, height, width, data)
+
+
+def _is_wire_layout(points: np.ndarray, dtype: np.dtype, structured: bool) -> bool:
+    """Whether the bytes of `points` are those of a message with `dtype`, padding-free."""
+    if not points.flags.c_contiguous:
+        return False
+    if structured:
+        packed = sum(dtype[n].itemsize for n in dtype.names or ()) == dtype.itemsize
+        return points.dtype == dtype and packed
+    names = list(dtype.names or ())
+    return (
+        all(dtype[n] == points.dtype for n in names)
+        and dtype.itemsize == len(names) * points.dtype.itemsize
+        and _column_view(np.empty(1, dtype), names) is not None  # fields in order, evenly spaced
+    )
+
+
+def _cloud_message(
+    header: Any, fields: list[PointField], dtype: np.dtype, height: int, width: int, data: Any
+) -> PointCloud2:
     msg = PointCloud2(
         header=header,
         height=height,
@@ -500,6 +598,16 @@ def xyz_from_cloud(msg: PointCloud2, *, drop_invalid: bool = True) -> npt.NDArra
         return np.empty((0, 3), dtype=np.float32)
     packed = {points.dtype[n] for n in names} == {np.dtype(np.float32)}
     xyz = _column_view(points, names) if packed else None
+    if xyz is not None and kernels.LIBRARY:  # one compiled pass: gather and validity at once
+        return kernels.xyz_from_cloud(
+            layout.buffer,
+            int(msg.height),
+            int(msg.width),
+            int(msg.row_step),
+            int(msg.point_step),
+            points.dtype.fields[names[0]][1],  # type: ignore[index]
+            drop_invalid,
+        )
     if xyz is None:  # other types, byte order or spacing: one converting gather
         xyz = np.empty((*points.shape, 3), dtype=np.float32)
         for j, name in enumerate(names):

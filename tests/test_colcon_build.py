@@ -56,7 +56,8 @@ def test_colcon_build_installs_interfaces_sources_scripts_and_share(tmp_path):
 
     probe = (
         "import ros_pointlang.msg as m, ros_pointlang.srv as s, ros_pointlang.cloud as c;"
-        "print(m.__file__); print(c.__file__); print(s.AskCloud.Request().object_id)"
+        "print(m.__file__); print(c.__file__); print(s.AskCloud.Request().object_id);"
+        "import ros_pointlang.kernels as k; print(k.LIBRARY is not None)"
     )
     run_env = {
         **env,
@@ -69,3 +70,4 @@ def test_colcon_build_installs_interfaces_sources_scripts_and_share(tmp_path):
     ).stdout.split()  # fmt: skip
     assert out[0].startswith(str(site)) and out[1].startswith(str(site)), out
     assert out[2] == "0"
+    assert out[3] == "True", "the compiled kernels were not installed beside the modules"
