@@ -1,6 +1,6 @@
 """``pointlang-bench``: benchmarks that print figures (never timed assertions in tests).
 
-Subcommands:
+Subcommands (``scene``: see ros_pointlang/bench_scene.py; ``runtime``: bench_runtime.py):
 
 * ``cloud``: PointCloud2 <-> numpy conversion speed (``ros_pointlang.cloud``) on a synthetic
   LiDAR cloud, the real Ouster OS1-64 scan in ``tests/data`` and ``create_cloud``. Every figure
@@ -299,9 +299,40 @@ def main(argv: list[str] | None = None) -> int:
     p_runtime.add_argument("--threads", type=int, default=2, help="inference threads (0 = auto)")
     p_runtime.add_argument("--checkpoint", type=Path, help="encoder checkpoint for torch eager")
     p_runtime.add_argument("--json", type=Path, metavar="OUT", help="also write figures as JSON")
+    p_scene = sub.add_parser(
+        "scene", help="the per-sweep path of scene mode, in-process and over DDS into the node"
+    )
+    p_scene.add_argument(
+        "--source", nargs="+", default=["ouster", "street"], choices=["ouster", "street"],
+        help="the real Ouster scan and/or generated street scenes",
+    )  # fmt: skip
+    p_scene.add_argument(
+        "--objects", nargs="+", type=int, default=[5, 10, 20, 40],
+        help="objects per generated street scene",
+    )  # fmt: skip
+    p_scene.add_argument("--rate", nargs="+", type=float, default=[10.0, 20.0], help="sensor Hz")
+    p_scene.add_argument("--repeat", type=int, default=60, help="in-process sweeps per source")
+    p_scene.add_argument("--duration", type=float, default=20.0, help="seconds over DDS")
+    p_scene.add_argument("--no-dds", action="store_true", help="in-process figures only")
+    p_scene.add_argument("--no-in-process", action="store_true", help="DDS figures only")
+    p_scene.add_argument(
+        "--params-file", type=Path, help="node parameters (default: config/lidar.yaml)"
+    )
+    p_scene.add_argument("--threads", type=int, default=0, help="in-process inference threads")
+    p_scene.add_argument("--json", type=Path, metavar="OUT", help="also write figures as JSON")
     args = parser.parse_args(argv)
 
-    if args.command == "runtime":
+    if args.command == "scene":
+        from ros_pointlang.bench_scene import LIDAR_PARAMS, bench_scene
+
+        rows = bench_scene(
+            args.source, args.objects, args.rate, args.repeat, args.duration,
+            dds=not args.no_dds, in_process=not args.no_in_process,
+            params_file=args.params_file or LIDAR_PARAMS, threads=args.threads,
+        )  # fmt: skip
+        if args.json is not None:
+            args.json.write_text(json.dumps({"scene": rows}, indent=2) + "\n")
+    elif args.command == "runtime":
         from ros_pointlang.bench_runtime import bench_runtime, print_runtime
 
         figures = bench_runtime(args.bundle, args.repeat, args.threads, args.checkpoint)

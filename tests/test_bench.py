@@ -39,3 +39,50 @@ def test_bench_runtime_reports_every_stage_and_the_torch_ratio(tiny_bundle, tmp_
         figures["torch_encode_ms_p50"] / figures["encoder_onnx_only_ms_p50"]
     )
     assert "labels_ms_p50" in capsys.readouterr().out
+
+
+def test_described_share_follows_the_keep_newest_rule():
+    from ros_pointlang.bench_scene import described_share
+
+    assert described_share([0.05] * 50, 10.0) == 1.0
+    # 150 ms sweeps at 10 Hz: the worker manages 6.7 sweeps a second, two of every three.
+    assert described_share([0.15] * 300, 10.0) == pytest.approx(2 / 3, abs=0.01)
+    assert described_share([0.25] * 200, 10.0) == pytest.approx(0.4, abs=0.01)
+
+
+def test_street_scene_has_the_objects_it_claims_inside_the_crop_box():
+    from ros_pointlang.bench_scene import LIDAR_PARAMS, lidar_parameters, street_sweeps
+    from ros_pointlang.cloud import xyz_from_cloud
+    from ros_pointlang.describe import settings_from_parameters
+    from ros_pointlang.preprocess import segment_scene
+
+    settings = settings_from_parameters(lidar_parameters(LIDAR_PARAMS), default_mode="scene")
+    first, later = street_sweeps(10, 2, rate_hz=10.0, seed=3)
+    found = segment_scene(xyz_from_cloud(first), settings.scene)
+    assert len(found) == 10
+    # Fresh noise every sweep: the scene is never the same cloud twice.
+    assert first.data != later.data
+
+
+def test_bench_scene_in_process_reports_every_stage(tmp_path, capsys):
+    out = tmp_path / "scene.json"
+    argv = ["scene", "--source", "street", "--objects", "5", "--rate", "10", "--repeat", "3"]
+    assert bench.main([*argv, "--no-dds", "--json", str(out)]) == 0
+    (row,) = json.loads(out.read_text())["scene"]
+    local = row["in_process"]
+    assert row["source"] == "street-5" and local["sweeps"] == 3 and local["objects_p50"] == 5
+    for stage in ("decode", "segment", "encode"):
+        assert local["stages_ms"][stage]["p50"] > 0
+    assert 0 < local["described_share_at_rate"] <= 1
+    assert "described at 10 Hz" in capsys.readouterr().out
+
+
+def test_bench_scene_over_dds_describes_sweeps_from_the_node_process(tmp_path):
+    out = tmp_path / "scene.json"
+    argv = ["scene", "--source", "street", "--objects", "5", "--rate", "5", "--duration", "2"]
+    assert bench.main([*argv, "--no-in-process", "--json", str(out)]) == 0
+    (row,) = json.loads(out.read_text())["scene"]
+    dds = row["dds"]
+    assert dds["published"] == 10 and 0 < dds["described"] <= 10
+    assert dds["latency_ms"]["p50"] > 0 and dds["objects_p50"] == 5
+    assert dds["node_rss_mb"] > 50 and dds["node_cpu_percent"] > 0
