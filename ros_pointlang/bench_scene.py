@@ -229,32 +229,36 @@ def bench_in_process(
         params.get("bundle") or None, backend=BackendOptions("onnxruntime", threads=threads)
     )
     describer = Describer(pipeline, settings_from_parameters(params, default_mode="scene"))
-    caption_period = float(params.get("caption_period", 1.0))
     stages: dict[str, list[float]] = {}
-    totals, label_totals, objects = [], [], []
-    last_caption: float | None = None
+    totals, label_totals, objects, encoded, captioned = [], [], [], [], []
     describer.describe(cloud.xyz_from_cloud(sweeps[0]))  # warm-up: first-run allocations
     for k in range(repeat):
-        now = k / rate_hz  # sensor time: captions follow the sensor's clock, as in the node
-        caption = caption_period >= 0 and (
-            last_caption is None or now - last_caption >= caption_period
-        )
         start = time.perf_counter()
         xyz = cloud.xyz_from_cloud(sweeps[k % len(sweeps)])
         decoded = time.perf_counter()
-        found = describer.describe(xyz, caption=caption)
+        describer.describe(xyz, now=k / rate_hz)  # sensor time, as the node's clock would run
         total = time.perf_counter() - start
-        if caption and pipeline.can_generate:
-            last_caption = now
         timings = dict(describer.timings, decode=decoded - start)
         for stage, seconds in timings.items():
             stages.setdefault(stage, []).append(seconds * 1e3)
         totals.append(total)
         label_totals.append(total - timings.get("caption", 0.0))
-        objects.append(len(found))
+        objects.append(describer.counts["objects"])
+        encoded.append(describer.counts["encoded"])
+        captioned.append(describer.counts["captioned"])
+    # The same sweeps with every object through the encoder each time (no memory, no
+    # captions): what a sweep costs when everything changes, as for a robot turning on the spot.
+    every = []
+    for k in range(max(5, repeat // 2)):
+        start = time.perf_counter()
+        describer.describe(cloud.xyz_from_cloud(sweeps[k % len(sweeps)]))
+        every.append((time.perf_counter() - start) * 1e3)
     return {
         "sweeps": repeat,
+        "labels_every_object_encoded_ms": _stats(every),
         "objects_p50": float(np.median(objects)),
+        "encoded_per_sweep_mean": float(np.mean(encoded)),
+        "captioned_per_sweep_mean": float(np.mean(captioned)),
         "stages_ms": {stage: _stats(v) for stage, v in stages.items()},
         "labels_ms": _stats([s * 1e3 for s in label_totals]),
         "total_ms": _stats([s * 1e3 for s in totals]),
@@ -457,10 +461,16 @@ def print_row(row: dict[str, Any]) -> None:
     print(f"\n{row['source']} at {row['rate_hz']:g} Hz ({row['points']} points per sweep)")
     local = row.get("in_process")
     if local:
-        print(f"  in-process, {local['sweeps']} sweeps, {local['objects_p50']:.0f} objects (p50):")
+        print(
+            f"  in-process, {local['sweeps']} sweeps, {local['objects_p50']:.0f} objects (p50), "
+            f"{local['encoded_per_sweep_mean']:.1f} encoded and "
+            f"{local['captioned_per_sweep_mean']:.1f} captioned per sweep (mean):"
+        )
         lab, tot = local["labels_ms"], local["total_ms"]
         lines = [(stage, s, f"{s['n']} sweeps") for stage, s in local["stages_ms"].items()]
         lines += [("labels", lab, "decode to labels"), ("total", tot, "with captions")]
+        every = local["labels_every_object_encoded_ms"]
+        lines += [("labels all", every, "every object encoded, every sweep")]
         for stage, s, note in lines:
             print(f"    {stage:10s} p50 {s['p50']:7.1f} ms   p95 {s['p95']:7.1f} ms   ({note})")
         share = 100 * local["described_share_at_rate"]

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from ros_pointlang.describe import Describer, DescribeSettings, settings_from_parameters
-from ros_pointlang.pipeline import Pipeline
+from ros_pointlang.pipeline import Encoded, Pipeline
+from ros_pointlang.schedule import ScheduleSettings
 from tests.test_preprocess import box_surface, floor
 
 
@@ -64,3 +65,64 @@ def test_asking_about_an_object_that_is_not_there(pipeline):
     describer.describe(scene())
     with pytest.raises(ValueError, match="not in the latest cloud"):
         describer.answer("what is it?", object_id=999)
+
+
+def test_with_a_clock_unchanged_objects_keep_their_embedding_and_changed_ones_run_again(pipeline):
+    schedule = ScheduleSettings(label_refresh=1.0, refresh_budget=1)
+    describer = Describer(pipeline, DescribeSettings(mode="scene", schedule=schedule))
+    first = describer.describe(scene(), now=0.0)
+    assert describer.counts == {"objects": 2, "encoded": 2, "captioned": 0}
+    again = describer.describe(scene(), now=0.1)  # fresh noise, same objects
+    assert describer.counts["encoded"] == 0
+    assert [o.labels for o in again] == [o.labels for o in first]
+    describer.describe(scene(), now=1.5)  # both stale: the budget refreshes one per cloud
+    assert describer.counts["encoded"] == 1
+    describer.describe(scene(), now=1.6)
+    assert describer.counts["encoded"] == 1
+    # A vocabulary change reaches remembered objects at once: labels are ranked every cloud.
+    words = pipeline.vocabulary[:3]
+    pipeline.set_vocabulary(words)
+    try:
+        relabelled = describer.describe(scene(), now=1.7)
+        assert describer.counts["encoded"] == 0
+        assert all(label.label in {*words, "unknown"} for o in relabelled for label in o.labels)
+    finally:
+        pipeline.set_vocabulary(pipeline.bundle.label_embeddings()[0])
+    grown = np.concatenate([scene(), box_surface((0.5, 0.5, 0.9), centre=(1, 1, 0.45), n=3000)])
+    describer.describe(grown, now=1.8)  # twice the points on one object: changed
+    assert describer.counts["encoded"] == 1
+
+
+@pytest.fixture(scope="module")
+def captioner():
+    return Pipeline.from_bundle()  # the shipped model: the tiny test bundle cannot caption
+
+
+def test_captions_are_decoded_a_few_runs_per_cloud_and_match_a_caption_in_one_go(captioner):
+    schedule = ScheduleSettings(
+        label_refresh=100.0, caption_period=10.0, caption_budget=8, caption_steps=4
+    )
+    describer = Describer(captioner, DescribeSettings(mode="scene", schedule=schedule))
+    clouds = 0
+    while True:
+        objects = describer.describe(scene(), now=0.1 * clouds)
+        clouds += 1
+        if any(o.captioned for o in objects):
+            break
+        assert all(o.caption is None for o in objects) and clouds < 40
+    assert clouds > 2  # a caption is ~25 decoder runs: it took several clouds at 4 a cloud
+    assert all(o.captioned and o.caption for o in objects)
+    expected = captioner.caption_encoded(
+        Encoded.concatenate([describer.latest[o.id] for o in objects])
+    )
+    assert [o.caption for o in objects] == expected
+    later = describer.describe(scene(), now=0.1 * clouds)
+    assert [o.caption for o in later] == expected and not any(o.captioned for o in later)
+
+
+def test_caption_period_zero_captions_every_object_in_the_same_cloud(captioner):
+    schedule = ScheduleSettings(caption_period=0.0, caption_steps=4)
+    describer = Describer(captioner, DescribeSettings(mode="scene", schedule=schedule))
+    objects = describer.describe(scene(), now=0.0)
+    assert len(objects) == 2 and all(o.captioned and o.caption for o in objects)
+    assert describer.describe(scene())[0].caption is None  # without a clock: labels only

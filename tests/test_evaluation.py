@@ -172,15 +172,10 @@ def test_captions_of_matched_objects_feed_the_summary():
     assert metrics["caption.sbert"] == pytest.approx(1.0)
 
 
-def test_percentiles_and_caption_schedule():
+def test_percentiles():
     assert percentiles([]) == (None, None)
     p50, p95 = percentiles(list(range(1, 101)))
     assert p50 == pytest.approx(50.5) and p95 == pytest.approx(95.05)
-    assert should_caption(0.0, 5, 5)
-    assert not should_caption(-1.0, 5, None)
-    assert should_caption(1.0, 5, None)
-    assert not should_caption(1.0, 900_000_000, 0)
-    assert should_caption(1.0, 1_000_000_000, 0)
 
 
 def test_header_stamps_are_read_from_cdr_bytes():

@@ -1,0 +1,125 @@
+"""Which objects of a sweep run the encoder and the captioner: cost that follows the work.
+
+A 10 Hz LiDAR sees mostly the same objects sweep after sweep; running the encoder on every
+object every sweep spends the frame budget on answers already known, and captioning every object
+at once (~10x a label) costs whole sweeps. The schedule, per sweep, given what the describer
+remembers of each track:
+
+* labels: a new track, or one whose points changed since its labels were computed (point count
+  by more than `change_points`, box size by more than `change_size` metres), is encoded now;
+  labels older than `label_refresh` seconds are recomputed too, at most `refresh_budget` per
+  sweep, oldest first. Every other object keeps its labels: every sweep has labels for every
+  object, and the encoder runs on what changed.
+* captions: a batch of at most `caption_budget` objects, those without a caption first, then
+  those whose points changed since their caption, then the oldest captions once
+  `caption_period` seconds have passed, decoded `caption_steps` decoder runs per sweep (a
+  caption is ~25 runs) until done, then the next batch: captions never cost a whole sweep.
+  `caption_period` 0 captions every object every sweep in full, -1 never.
+
+Pure functions of (what the sweep has, what is remembered, settings); `describe.Describer` keeps
+the memory and runs the stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """When labels and captions are computed again. Defaults suit a 10 Hz LiDAR."""
+
+    label_refresh: float = 1.0  # seconds; unchanged objects are re-encoded at least this often
+    refresh_budget: int = 4  # unchanged objects re-encoded per sweep at most (new ones always)
+    change_points: float = 0.25  # relative change in point count that counts as changed
+    change_size: float = 0.15  # metres any box side may change before the object counts as changed
+    caption_period: float = 1.0  # seconds between captions of one object; 0 every sweep, -1 never
+    caption_budget: int = 8  # objects per caption batch
+    caption_steps: int = 4  # decoder runs per sweep for the batch in progress; 0 = all at once
+
+    def __post_init__(self) -> None:
+        if self.label_refresh < 0:
+            raise ValueError(f"label_refresh must be >= 0 seconds, got {self.label_refresh}")
+        if min(self.refresh_budget, self.caption_budget, self.caption_steps) < 0:
+            raise ValueError(
+                f"budgets must be >= 0, got refresh_budget {self.refresh_budget}, "
+                f"caption_budget {self.caption_budget}, caption_steps {self.caption_steps}"
+            )
+        if self.change_points < 0 or self.change_size < 0:
+            raise ValueError(
+                f"change thresholds must be >= 0, got change_points {self.change_points}, "
+                f"change_size {self.change_size}"
+            )
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What an object of this sweep looks like, as far as the schedule cares."""
+
+    num_points: int
+    size: npt.NDArray[np.float64]  # (length, width, height) of its box, metres
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """What was true of a track when its labels (and its caption) were last computed."""
+
+    labels_at: float  # seconds
+    labels_seen: Seen
+    caption_at: float | None = None
+    caption_seen: Seen | None = None
+
+
+def changed(now: Seen, then: Seen, settings: ScheduleSettings) -> bool:
+    """Whether an object's points differ enough from `then` to need the encoder again."""
+    ratio = now.num_points / max(then.num_points, 1)
+    if abs(ratio - 1.0) > settings.change_points:
+        return True
+    return bool(np.max(np.abs(np.asarray(now.size) - np.asarray(then.size))) > settings.change_size)
+
+
+def to_encode(
+    now: float,
+    objects: Sequence[tuple[int, Seen]],
+    memory: dict[int, Remembered],
+    settings: ScheduleSettings,
+) -> list[int]:
+    """Indices into `objects` ((track id, what it looks like)) whose labels are computed now."""
+    due: list[tuple[float, int]] = []
+    chosen = []
+    for index, (track, seen) in enumerate(objects):
+        known = memory.get(track)
+        if known is None or changed(seen, known.labels_seen, settings):
+            chosen.append(index)
+        elif now - known.labels_at >= settings.label_refresh:
+            due.append((known.labels_at, index))
+    chosen += [index for _, index in sorted(due)[: settings.refresh_budget]]
+    return sorted(chosen)
+
+
+def to_caption(
+    now: float,
+    objects: Sequence[tuple[int, Seen]],
+    memory: dict[int, Remembered],
+    settings: ScheduleSettings,
+) -> list[int]:
+    """Indices into `objects` for the next caption batch, at most `caption_budget` (all of them
+    with `caption_period` 0)."""
+    if settings.caption_period < 0:
+        return []
+    if settings.caption_period == 0:
+        return list(range(len(objects)))
+    ranked: list[tuple[int, float, int]] = []  # (priority, caption time, index)
+    for index, (track, seen) in enumerate(objects):
+        known = memory.get(track)
+        if known is None or known.caption_at is None or known.caption_seen is None:
+            ranked.append((0, 0.0, index))
+        elif changed(seen, known.caption_seen, settings):
+            ranked.append((1, known.caption_at, index))
+        elif now - known.caption_at >= settings.caption_period:
+            ranked.append((2, known.caption_at, index))
+    return sorted(index for _, _, index in sorted(ranked)[: settings.caption_budget])
