@@ -295,6 +295,7 @@ def _start_node(params_file: Path, topic: str, env: dict[str, str]) -> subproces
         [sys.executable, "-m", "ros_pointlang.node", "--ros-args", "--params-file",
          str(params_file), "-r", f"points:={topic}"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        cwd=ROOT,  # `-m` puts the cwd first on sys.path: the node is this checkout's code
     )  # fmt: skip
     deadline = time.monotonic() + 60
     seen: list[str] = []
