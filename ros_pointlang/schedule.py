@@ -5,11 +5,12 @@ object every sweep spends the frame budget on answers already known, and caption
 at once (~10x a label) costs whole sweeps. The schedule, per sweep, given what the describer
 remembers of each track:
 
-* labels: a new track, or one whose points changed since its labels were computed (point count
-  by more than `change_points`, box size by more than `change_size` metres), is encoded now;
-  labels older than `label_refresh` seconds are recomputed too, at most `refresh_budget` per
-  sweep, oldest first. Every other object keeps its labels: every sweep has labels for every
-  object, and the encoder runs on what changed.
+* labels: a new track is encoded at once. Beyond the new ones, at most `encode_budget` objects
+  per sweep: first those whose points changed since their labels were computed (point count by
+  more than `change_points`, a box side by more than `change_size` metres), then those whose
+  labels are older than `label_refresh` seconds, oldest labels first in each group. Every other
+  object keeps its embedding: every sweep has labels for every object, the encoder runs on what
+  changed, and a sweep costs new objects plus `encode_budget` encodes at most.
 * captions: a batch of at most `caption_budget` objects, those without a caption first, then
   those whose points changed since their caption, then the oldest captions once
   `caption_period` seconds have passed, decoded `caption_steps` decoder runs per sweep (a
@@ -34,7 +35,7 @@ class ScheduleSettings:
     """When labels and captions are computed again. Defaults suit a 10 Hz LiDAR."""
 
     label_refresh: float = 1.0  # seconds; unchanged objects are re-encoded at least this often
-    refresh_budget: int = 4  # unchanged objects re-encoded per sweep at most (new ones always)
+    encode_budget: int = 4  # known objects (changed or stale) encoded per sweep; new ones always
     change_points: float = 0.25  # relative change in point count that counts as changed
     change_size: float = 0.15  # metres any box side may change before the object counts as changed
     caption_period: float = 1.0  # seconds between captions of one object; 0 every sweep, -1 never
@@ -44,9 +45,9 @@ class ScheduleSettings:
     def __post_init__(self) -> None:
         if self.label_refresh < 0:
             raise ValueError(f"label_refresh must be >= 0 seconds, got {self.label_refresh}")
-        if min(self.refresh_budget, self.caption_budget, self.caption_steps) < 0:
+        if min(self.encode_budget, self.caption_budget, self.caption_steps) < 0:
             raise ValueError(
-                f"budgets must be >= 0, got refresh_budget {self.refresh_budget}, "
+                f"budgets must be >= 0, got encode_budget {self.encode_budget}, "
                 f"caption_budget {self.caption_budget}, caption_steps {self.caption_steps}"
             )
         if self.change_points < 0 or self.change_size < 0:
@@ -89,16 +90,16 @@ def to_encode(
     settings: ScheduleSettings,
 ) -> list[int]:
     """Indices into `objects` ((track id, what it looks like)) whose labels are computed now."""
-    due: list[tuple[float, int]] = []
-    chosen = []
+    new, ranked = [], []  # ranked: (0 changed / 1 stale, labels time, index)
     for index, (track, seen) in enumerate(objects):
         known = memory.get(track)
-        if known is None or changed(seen, known.labels_seen, settings):
-            chosen.append(index)
+        if known is None:
+            new.append(index)
+        elif changed(seen, known.labels_seen, settings):
+            ranked.append((0, known.labels_at, index))
         elif now - known.labels_at >= settings.label_refresh:
-            due.append((known.labels_at, index))
-    chosen += [index for _, index in sorted(due)[: settings.refresh_budget]]
-    return sorted(chosen)
+            ranked.append((1, known.labels_at, index))
+    return sorted(new + [index for *_, index in sorted(ranked)[: settings.encode_budget]])
 
 
 def to_caption(

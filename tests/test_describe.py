@@ -68,7 +68,7 @@ def test_asking_about_an_object_that_is_not_there(pipeline):
 
 
 def test_with_a_clock_unchanged_objects_keep_their_embedding_and_changed_ones_run_again(pipeline):
-    schedule = ScheduleSettings(label_refresh=1.0, refresh_budget=1)
+    schedule = ScheduleSettings(label_refresh=1.0, encode_budget=1)
     describer = Describer(pipeline, DescribeSettings(mode="scene", schedule=schedule))
     first = describer.describe(scene(), now=0.0)
     assert describer.counts == {"objects": 2, "encoded": 2, "captioned": 0}

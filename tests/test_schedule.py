@@ -13,7 +13,7 @@ from ros_pointlang.schedule import (
 )
 
 SETTINGS = ScheduleSettings(
-    label_refresh=1.0, refresh_budget=2, caption_period=1.0, caption_budget=2
+    label_refresh=1.0, encode_budget=2, caption_period=1.0, caption_budget=2
 )
 
 
@@ -29,19 +29,22 @@ def test_changed_means_other_points_or_another_box_not_noise():
     assert not changed(seen(size=(1.05, 0.48, 1.5)), base, SETTINGS)
 
 
-def test_new_and_changed_objects_are_encoded_and_stale_ones_within_the_budget():
+def test_new_objects_always_run_and_known_ones_within_the_budget_changed_first():
     memory = {
         1: Remembered(labels_at=9.5, labels_seen=seen()),  # fresh, unchanged: reused
-        2: Remembered(labels_at=9.5, labels_seen=seen(200)),  # changed: encoded
+        2: Remembered(labels_at=9.5, labels_seen=seen(200)),  # changed: first in the budget
         3: Remembered(labels_at=8.0, labels_seen=seen()),  # stale
-        4: Remembered(labels_at=7.0, labels_seen=seen()),  # staler
-        5: Remembered(labels_at=8.5, labels_seen=seen()),  # stale, but over the budget
+        4: Remembered(labels_at=7.0, labels_seen=seen()),  # staler: second in the budget
+        5: Remembered(labels_at=8.5, labels_seen=seen()),  # stale, over the budget
     }
     objects = [(i, seen()) for i in (1, 2, 3, 4, 5, 6)]  # 6 is new
-    assert to_encode(10.0, objects, memory, SETTINGS) == [1, 2, 3, 5]  # indices of 2, 3, 4, 6
+    assert to_encode(10.0, objects, memory, SETTINGS) == [1, 3, 5]  # ids 2, 4 and 6
     # However many objects are new, every one of them gets labels this sweep.
     fresh = [(i, seen()) for i in range(10, 30)]
     assert to_encode(10.0, fresh, memory, SETTINGS) == list(range(20))
+    # Changed objects beyond the budget wait, the longest-waiting first next time.
+    moved = {i: Remembered(labels_at=9.0 + i / 10, labels_seen=seen(100)) for i in (1, 2, 3)}
+    assert to_encode(10.0, [(i, seen()) for i in (1, 2, 3)], moved, SETTINGS) == [0, 1]
 
 
 def test_captions_go_to_uncaptioned_then_changed_then_oldest_within_the_budget():
