@@ -23,9 +23,9 @@ box as text before the prompt: `box_prompt("how tall is it?", size, True)` gives
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -207,7 +207,29 @@ class Generator:
         min_new_tokens: int = 0,
     ) -> list[Hypothesis]:
         """One continuation per cloud (prefix (B, Q + 2, D) from `prefix`, one prompt each)."""
+        return finish(
+            self.greedy_steps(
+                prefix, prompts, max_new_tokens, repetition_penalty, no_repeat_ngram,
+                min_new_tokens,
+            )
+        )  # fmt: skip
+
+    def greedy_steps(
+        self,
+        prefix: np.ndarray,
+        prompts: Sequence[Sequence[int]],
+        max_new_tokens: int = 48,
+        repetition_penalty: float = 1.0,
+        no_repeat_ngram: int = 0,
+        min_new_tokens: int = 0,
+    ) -> Iterator[list[Hypothesis] | None]:
+        """`greedy` one decoder run at a time: yields None after each, then the results.
+
+        A caller with a time budget (the node, between sweeps) advances it a few runs at a
+        time and keeps the rest for later; the key/value cache lives in the iterator.
+        """
         logits, keys, values, mask = self._first(prefix, prompts)
+        yield None
         batch = len(prompts)
         out: list[list[int]] = [[] for _ in range(batch)]
         logps: list[list[float]] = [[] for _ in range(batch)]
@@ -230,7 +252,8 @@ class Generator:
             mask = np.concatenate([mask, np.ones((batch, 1), np.int64)], 1)
             none = np.zeros((batch, 0, self.heads * self.head_dim), np.float32)
             logits, keys, values = self._step(nxt[:, None], none, keys, values, mask)
-        return [_result(t, lp) for t, lp in zip(out, logps, strict=True)]
+            yield None
+        yield [_result(t, lp) for t, lp in zip(out, logps, strict=True)]
 
     def beam(
         self,
@@ -325,6 +348,17 @@ def _result(tokens: list[int], logps: list[float]) -> Hypothesis:
     return Hypothesis(tokens, float(np.sum(logps)), confidence)
 
 
+T = TypeVar("T")
+
+
+def finish(steps: Iterator[T | None]) -> T:
+    """Run a stepwise generation (`Generator.greedy_steps`, `generate_text_steps`) to its end."""
+    for result in steps:
+        if result is not None:
+            return result
+    raise ValueError("the generation ended without a result")
+
+
 def generate_text(
     generator: Generator,
     tokenizer: Any,
@@ -341,6 +375,19 @@ def generate_text(
     tokenizer is a `tokenizers.Tokenizer` (the bundle's tokenizer.json); options go to
     `Generator.greedy` / `Generator.beam` (max_new_tokens, repetition_penalty, ...).
     """
+    return finish(generate_text_steps(generator, tokenizer, prefix, prompt, beam_size, **options))
+
+
+def generate_text_steps(
+    generator: Generator,
+    tokenizer: Any,
+    prefix: np.ndarray,
+    prompt: str | Sequence[str] = DESCRIBE,
+    beam_size: int = 1,
+    **options: Any,
+) -> Iterator[list[tuple[str, float]] | None]:
+    """`generate_text` one decoder run at a time (greedy; beam search runs in one go): yields
+    None after each run, then the (text, confidence) per cloud."""
     ids = {name: tokenizer.token_to_id(name) for name in (BOS, SEP)}
     if None in ids.values():
         raise ValueError(f"tokenizer lacks {BOS} or {SEP}; expected the bundle's tokenizer.json")
@@ -348,11 +395,16 @@ def generate_text(
     prompts = [
         [ids[BOS], *tokenizer.encode(t, add_special_tokens=False).ids, ids[SEP]] for t in texts
     ]
+    results: list[Hypothesis] | None = None
     if beam_size > 1:
         results = generator.beam(prefix, prompts, beam_size=beam_size, **options)
     else:
-        results = generator.greedy(prefix, prompts, **options)
-    return [
+        for results in generator.greedy_steps(prefix, prompts, **options):
+            if results is None:
+                yield None
+    if results is None:
+        raise ValueError("the decoder ended without a result")
+    yield [
         (tokenizer.decode(r.tokens, skip_special_tokens=True).strip(), r.confidence)
         for r in results
     ]
@@ -398,6 +450,17 @@ class Language:
     ) -> list[Generated]:
         """One text per cloud for `prompt` (DESCRIBE or a question): point tokens (B, G+1, D)
         from the encoder, box sizes (B, 3) in metres, size_known (B,)."""
+        return finish(self.generate_steps(point_tokens, size, size_known, prompt, beam))
+
+    def generate_steps(
+        self,
+        point_tokens: np.ndarray,
+        size: np.ndarray,
+        size_known: np.ndarray,
+        prompt: str,
+        beam: int = 1,
+    ) -> Iterator[list[Generated] | None]:
+        """`generate` one decoder run at a time (see `generate_text_steps`)."""
         prefix = self.generator.prefix(point_tokens, size, size_known)
         prompts: str | list[str] = prompt
         if self.box_prompt:  # one prompt per cloud: its own measured box, as in training
@@ -405,7 +468,8 @@ class Language:
                 box_prompt(prompt, s, bool(known))
                 for s, known in zip(size, size_known, strict=True)
             ]
-        results = generate_text(
+        steps = generate_text_steps(
             self.generator, self.tokenizer, prefix, prompts, beam_size=beam, **self.options
         )
-        return [Generated(text, float(confidence)) for text, confidence in results]
+        for results in steps:
+            yield None if results is None else [Generated(t, float(c)) for t, c in results]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,8 @@ import numpy.typing as npt
 
 from ros_pointlang.decode import Generated
 from ros_pointlang.pipeline import Encoded, Pipeline
-from ros_pointlang.preprocess import Box, SceneConfig, crop_box, segment_scene
+from ros_pointlang.preprocess import Box, SceneConfig, crop_box, segment_scene, upright_box
+from ros_pointlang.schedule import Remembered, ScheduleSettings, Seen, to_caption, to_encode
 from ros_pointlang.vocabulary import Label
 
 MODES = ("object", "scene")
@@ -37,6 +38,7 @@ class DescribeSettings:
     max_objects: int = 32  # the largest clusters win; more would starve the frame budget
     track_distance: float = 0.5  # metres a box centre may move between clouds and keep its id
     metric: bool = True
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -69,19 +71,11 @@ def settings_from_parameters(
         return values
 
     return DescribeSettings(
-        **taken(DescribeSettings, {"scene", "mode"}),
+        **taken(DescribeSettings, {"scene", "mode", "schedule"}),
         mode=str(params.get("mode", default_mode)),
         scene=SceneConfig(**taken(SceneConfig, set())),
+        schedule=ScheduleSettings(**taken(ScheduleSettings, set())),
     )
-
-
-def should_caption(period_s: float, now_ns: int, last_ns: int | None) -> bool:
-    """The caption schedule (captions cost more than labels): -1 never, 0 every cloud, else
-    once `period_s` seconds have passed since the last caption. The node passes its clock,
-    offline evaluation the cloud stamps (equal to wall time at replay rate 1)."""
-    if period_s < 0:
-        return False
-    return last_ns is None or now_ns - last_ns >= period_s * 1e9
 
 
 @dataclass(frozen=True)
@@ -90,24 +84,50 @@ class ObjectDescription:
     box: Box
     num_points: int
     labels: list[Label]
+    caption: Generated | None = None  # the track's latest caption, maybe from an earlier cloud
+    captioned: bool = False  # the caption was generated for this cloud
+
+
+@dataclass
+class _Track:
+    """What the describer remembers of one track between clouds."""
+
+    encoded: Encoded  # batch of one: embedding and tokens for labels, captions, answers
+    remembered: Remembered
     caption: Generated | None = None
 
 
 @dataclass
+class _CaptionJob:
+    """A batch of captions being decoded a few decoder runs per cloud."""
+
+    tracks: list[tuple[int, Seen]]  # track ids and how each looked when the batch started
+    steps: Iterator[list[Generated] | None]
+
+
+@dataclass
 class Describer:
-    """Stateful only in its tracker (object ids) and the latest objects' encoder tokens."""
+    """Stateful in its tracker (object ids) and what it remembers of each track."""
 
     pipeline: Pipeline
     settings: DescribeSettings = field(default_factory=DescribeSettings)
     _tracks: dict[int, npt.NDArray[np.float64]] = field(default_factory=dict)
     _next_id: int = 1
+    _memory: dict[int, _Track] = field(default_factory=dict)
+    _caption_job: _CaptionJob | None = None
     latest: dict[int, Encoded] = field(default_factory=dict)  # per object id, for questions
     _timings: dict[str, float] = field(default_factory=dict)
+    _counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def timings(self) -> dict[str, float]:
         """Seconds spent per stage on the latest cloud: segment, encode (with labels), caption."""
         return dict(self._timings)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Objects of the latest cloud: found, through the encoder, captions finished."""
+        return dict(self._counts)
 
     def segment(self, xyz: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float32]]:
         """The points of each object in the cloud, largest first."""
@@ -118,34 +138,95 @@ class Describer:
         return segment_scene(xyz, s.scene)[: s.max_objects]
 
     def describe(
-        self, xyz: npt.NDArray[np.float32], caption: bool = False
+        self, xyz: npt.NDArray[np.float32], now: float | None = None
     ) -> list[ObjectDescription]:
-        """Labels (and captions when asked) of every object in one cloud."""
+        """Labels of every object in one cloud, and captions on the schedule.
+
+        `now` is the cloud's time in seconds (sensor stamp or node clock). Without it the cloud
+        stands alone: every object is encoded, none is captioned, nothing is remembered.
+        """
         start = time.perf_counter()
         objects = self.segment(xyz)
         self._timings = {"segment": time.perf_counter() - start}
+        self._counts = {"objects": len(objects), "encoded": 0, "captioned": 0}
         if not objects:
             self.latest = {}
+            self._memory = {}
             return []
-        start = time.perf_counter()
-        prepared = [self.pipeline.prepare(points) for points in objects]
-        boxes = [p.box for p in prepared]
+        boxes = [upright_box(points) for points in objects]
         ids = self._assign_ids(boxes)
-        encoded = self.pipeline.encode_objects(prepared, metric=self.settings.metric)
-        labels = self.pipeline.labels_from_embeddings(encoded.embeddings, self.settings.top_k)
+        seen = [Seen(len(p), box.size) for p, box in zip(objects, boxes, strict=True)]
+        sweep = list(zip(ids, seen, strict=True))
+        remembered = {i: t.remembered for i, t in self._memory.items()}
+        schedule = self.settings.schedule
+        fresh = (
+            list(range(len(objects)))
+            if now is None
+            else to_encode(now, sweep, remembered, schedule)
+        )
+
+        start = time.perf_counter()
+        memory = {i: self._memory[i] for i in ids if i in self._memory and now is not None}
+        if fresh:
+            encoded = self.pipeline.encode([objects[k] for k in fresh], metric=self.settings.metric)
+            for row, k in enumerate(fresh):
+                before = memory.get(ids[k])
+                memory[ids[k]] = _Track(
+                    encoded.select(row),
+                    replace(before.remembered, labels_at=now, labels_seen=seen[k])
+                    if before is not None and now is not None
+                    else Remembered(labels_at=now or 0.0, labels_seen=seen[k]),
+                    before.caption if before is not None else None,
+                )
+        embeddings = np.concatenate([memory[i].encoded.embeddings for i in ids])
+        labels = self.pipeline.labels_from_embeddings(embeddings, self.settings.top_k)
         self._timings["encode"] = time.perf_counter() - start
-        captions: list[Generated | None] = [None] * len(objects)
-        if caption and self.pipeline.can_generate:
-            start = time.perf_counter()
-            captions = list(self.pipeline.caption_encoded(encoded))
-            self._timings["caption"] = time.perf_counter() - start
-        self.latest = {i: encoded.select(k) for k, i in enumerate(ids)}
+        self._counts["encoded"] = len(fresh)
+
+        captioned = self._caption(now, sweep, memory) if now is not None else set()
+        if now is not None:
+            self._memory = memory
+        self.latest = {i: memory[i].encoded for i in ids}
         return [
-            ObjectDescription(i, box, len(points), object_labels, object_caption)
-            for i, box, points, object_labels, object_caption in zip(
-                ids, boxes, objects, labels, captions, strict=True
-            )
+            ObjectDescription(i, box, len(points), object_labels, memory[i].caption, i in captioned)
+            for i, box, points, object_labels in zip(ids, boxes, objects, labels, strict=True)
         ]
+
+    def _caption(
+        self, now: float, sweep: list[tuple[int, Seen]], memory: dict[int, _Track]
+    ) -> set[int]:
+        """Advance the caption batch in progress (or start one); the ids it finished now."""
+        if not self.pipeline.can_generate:
+            return set()
+        schedule = self.settings.schedule
+        if self._caption_job is None:
+            remembered = {i: t.remembered for i, t in memory.items()}
+            chosen = [sweep[k] for k in to_caption(now, sweep, remembered, schedule)]
+            if not chosen:
+                return set()
+            batch = Encoded.concatenate([memory[i].encoded for i, _ in chosen])
+            self._caption_job = _CaptionJob(chosen, self.pipeline.caption_steps(batch))
+        job = self._caption_job
+        start = time.perf_counter()
+        steps = schedule.caption_steps if schedule.caption_period != 0 else 0
+        result = None
+        for run, result in enumerate(job.steps, start=1):
+            if result is not None or run == steps:
+                break
+        self._timings["caption"] = time.perf_counter() - start
+        if result is None:
+            return set()
+        self._caption_job = None
+        done = set()
+        for (track_id, seen), text in zip(job.tracks, result, strict=True):
+            track = memory.get(track_id)
+            if track is None:  # it left the view while its caption was decoded
+                continue
+            track.caption = text
+            track.remembered = replace(track.remembered, caption_at=now, caption_seen=seen)
+            done.add(track_id)
+        self._counts["captioned"] = len(done)
+        return done
 
     def answer(self, question: str, object_id: int = 0) -> Generated:
         """Answer about an object of the latest described cloud (0: the largest / only one)."""

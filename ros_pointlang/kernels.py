@@ -1,7 +1,7 @@
 """The compiled per-sweep kernels (src/kernels.cpp), or None where they were not built.
 
 CMake (``make`` and ``colcon build`` alike) builds ``libpointlang_kernels.so`` and installs it
-beside the package's modules; a pip install has no compiler step and runs the numpy code
+in ``ros_pointlang/native/``; a pip install has no compiler step and runs the numpy code
 instead. Callers keep the numpy path as the reference: each kernel gives the same result bit
 for bit (tests/test_kernels.py), only in one pass instead of several.
 
@@ -30,7 +30,7 @@ def _load() -> ctypes.CDLL | None:
     if os.environ.get("POINTLANG_KERNELS", "").lower() == "numpy":
         return None
     for folder in ros_pointlang.__path__:  # the checkout and, in the venv, the built interfaces
-        candidate = Path(folder) / LIBRARY_NAME
+        candidate = Path(folder) / "native" / LIBRARY_NAME
         if candidate.is_file():
             library = ctypes.CDLL(str(candidate))
             library.pointlang_xyz_from_cloud.restype = _i64

@@ -44,7 +44,6 @@ from ros_pointlang.describe import (
     DescribeSettings,
     ObjectDescription,
     settings_from_parameters,
-    should_caption,
 )
 from ros_pointlang.msg import (
     CloudCaption,
@@ -83,7 +82,6 @@ class PointLangNode(Node):
         self._latest_header: Header | None = None
         self._latest_xyz: np.ndarray | None = None
         self._latest_described = False
-        self._last_caption_ns: int | None = None
         self.counts: Counter[str] = Counter()
         self._latency: dict[str, deque[float]] = {}
         self._last_diag = (self.get_clock().now(), Counter[str]())
@@ -147,7 +145,7 @@ class PointLangNode(Node):
                 spec.check(self._value(spec.name))
 
     def _describe_settings(self) -> DescribeSettings:
-        names = DESCRIBE_PARAMETERS - {"labels", "unknown_threshold", "caption_period"}
+        names = DESCRIBE_PARAMETERS - {"labels", "unknown_threshold"}
         return settings_from_parameters({name: self._value(name) for name in names})
 
     def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
@@ -166,6 +164,10 @@ class PointLangNode(Node):
                 self.describer.settings = replace(self.describer.settings, top_k=parameter.value)
             elif parameter.name == "unknown_threshold":
                 self.pipeline.unknown_threshold = float(parameter.value)
+            elif parameter.name in ("caption_period", "caption_budget", "caption_steps"):
+                settings = self.describer.settings
+                schedule = replace(settings.schedule, **{parameter.name: parameter.value})
+                self.describer.settings = replace(settings, schedule=schedule)
         return SetParametersResult(successful=True)
 
     # -- input ------------------------------------------------------------------------------
@@ -233,17 +235,21 @@ class PointLangNode(Node):
             with self._lock:
                 self.counts["skipped_no_subscribers"] += 1
             return
-        now = self.get_clock().now().nanoseconds
-        caption = should_caption(self._value("caption_period"), now, self._last_caption_ns)
+        # The schedule runs on sensor time, as offline evaluation does on the same stamps, so a
+        # bag replayed at any rate gets the same schedule; unstamped clouds use the node clock.
+        stamp = cloud.header.stamp.sec + cloud.header.stamp.nanosec / 1e9
+        now = stamp if stamp > 0 else self.get_clock().now().nanoseconds / 1e9
         with self._pipeline_lock:
-            objects = self.describer.describe(xyz, caption=caption)
+            objects = self.describer.describe(xyz, now=now)
             self._latest_described = True
             timings = {**self.describer.timings, "decode": decode_s}
-        if caption and self.pipeline.can_generate:
-            self._last_caption_ns = now
+            work = self.describer.counts
         self._publish(header, objects)
         with self._lock:
             self.counts["processed"] += 1
+            self.counts["objects_encoded"] += work["encoded"]
+            self.counts["objects_reused"] += work["objects"] - work["encoded"]
+            self.counts["objects_captioned"] += work["captioned"]
             timings["total"] = time.perf_counter() - start
             for stage, seconds in timings.items():
                 self._latency.setdefault(stage, deque(maxlen=200)).append(seconds * 1e3)
@@ -273,7 +279,7 @@ class PointLangNode(Node):
         self.markers_pub.publish(_markers(header, objects))
         if self._value("mode") == "object" and objects:
             self.labels_pub.publish(CloudLabels(header=header, labels=_label_scores(objects[0])))
-        if objects and objects[0].caption is not None:
+        if objects and objects[0].captioned and objects[0].caption is not None:
             first = objects[0].caption
             self.caption_pub.publish(
                 CloudCaption(header=header, caption=first.text, confidence=first.confidence)

@@ -2,8 +2,8 @@
 
 Each entry has the name, default, description and allowed values or range the node declares
 with; `describes` marks the parameters that change what the node outputs for a cloud (the
-fields of `DescribeSettings` and `SceneConfig`, the vocabulary, the unknown threshold and the
-caption schedule), which `pointlang-eval bag` resolves once and hands to both of its modes.
+fields of `DescribeSettings`, `SceneConfig` and `ScheduleSettings`, the vocabulary and the
+unknown threshold), which `pointlang-eval bag` resolves once and hands to both of its modes.
 Defaults of the describe parameters are the dataclasses' own, so there is nothing to keep in step.
 """
 
@@ -22,6 +22,7 @@ RELIABILITIES = ("best_effort", "reliable")
 FROM_BUNDLE = None  # the default of parameters whose value the loaded bundle supplies
 
 _SCENE, _DESCRIBE = SceneConfig(), DescribeSettings()
+_SCHEDULE = _DESCRIBE.schedule
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,21 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         describes=True,
     ),
     ParameterSpec(
+        "label_refresh",
+        _SCHEDULE.label_refresh,
+        "seconds after which an unchanged object's labels are computed again",
+        range=(0.0, 3600.0),
+        describes=True,
+    ),
+    ParameterSpec(
+        "encode_budget",
+        _SCHEDULE.encode_budget,
+        "known objects encoded per cloud at most, changed ones first, then stale labels; "
+        "new objects are always encoded",
+        range=(0, 256),
+        describes=True,
+    ),
+    ParameterSpec(
         "max_points",
         2_000_000,
         "clouds with more points are dropped (counted)",
@@ -154,10 +170,28 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ),
     ParameterSpec(
         "caption_period",
-        1.0,
-        "seconds between captions (they cost more than labels); 0 = every cloud, -1 = never",
+        _SCHEDULE.caption_period,
+        "seconds between captions of one object (they cost ~10x labels); 0 = every object "
+        "every cloud, -1 = never",
         read_only=False,
         range=(-1.0, 3600.0),
+        describes=True,
+    ),
+    ParameterSpec(
+        "caption_budget",
+        _SCHEDULE.caption_budget,
+        "objects per caption batch (uncaptioned ones first, then changed, then the oldest)",
+        read_only=False,
+        range=(0, 256),
+        describes=True,
+    ),
+    ParameterSpec(
+        "caption_steps",
+        _SCHEDULE.caption_steps,
+        "decoder runs per cloud for the caption batch in progress (a caption is ~25), so "
+        "captions never cost a sweep; 0 = the whole batch in one cloud",
+        read_only=False,
+        range=(0, 1000),
         describes=True,
     ),
 )

@@ -11,7 +11,7 @@ data in arbitrary units) the encoder is told the size is unknown.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -239,6 +239,12 @@ class Pipeline:
         """Captions of already encoded objects (the encoder runs once for labels and words)."""
         return self._generate(encoded, DESCRIBE, beam)
 
+    def caption_steps(self, encoded: Encoded, beam: int = 1) -> Iterator[list[Generated] | None]:
+        """`caption_encoded` one decoder run per `next()`: None until the captions are done."""
+        return self._require_language().generate_steps(
+            encoded.tokens, encoded.size, encoded.size_known, DESCRIBE, beam
+        )
+
     def answer_encoded(self, encoded: Encoded, question: str, beam: int = 1) -> list[Generated]:
         if not question or not question.strip():
             raise ValueError("the question is empty; expected a sentence such as 'what is it?'")
@@ -249,14 +255,17 @@ class Pipeline:
         return self._language is not None
 
     def _generate(self, encoded: Encoded, prompt: str, beam: int) -> list[Generated]:
+        return self._require_language().generate(
+            encoded.tokens, encoded.size, encoded.size_known, prompt, beam
+        )
+
+    def _require_language(self) -> Language:
         if self._language is None:
             raise BundleError(
                 f"bundle {self.bundle.path} has no caption/answer stage (no 'generation' in "
                 "its manifest); export it with --captioner"
             )
-        return self._language.generate(
-            encoded.tokens, encoded.size, encoded.size_known, prompt, beam
-        )
+        return self._language
 
 
 def _as_points(cloud: npt.ArrayLike) -> FloatArray:

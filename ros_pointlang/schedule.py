@@ -97,7 +97,7 @@ def to_encode(
             new.append(index)
         elif changed(seen, known.labels_seen, settings):
             ranked.append((0, known.labels_at, index))
-        elif now - known.labels_at >= settings.label_refresh:
+        elif _due(now, known.labels_at, settings.label_refresh):
             ranked.append((1, known.labels_at, index))
     return sorted(new + [index for *_, index in sorted(ranked)[: settings.encode_budget]])
 
@@ -121,6 +121,11 @@ def to_caption(
             ranked.append((0, 0.0, index))
         elif changed(seen, known.caption_seen, settings):
             ranked.append((1, known.caption_at, index))
-        elif now - known.caption_at >= settings.caption_period:
+        elif _due(now, known.caption_at, settings.caption_period):
             ranked.append((2, known.caption_at, index))
     return sorted(index for _, _, index in sorted(ranked)[: settings.caption_budget])
+
+
+def _due(now: float, then: float, period: float) -> bool:
+    # A clock that went back (a bag started again) makes everything due, not nothing.
+    return now - then >= period or now < then

@@ -87,7 +87,7 @@ def test_with_a_clock_unchanged_objects_keep_their_embedding_and_changed_ones_ru
         assert describer.counts["encoded"] == 0
         assert all(label.label in {*words, "unknown"} for o in relabelled for label in o.labels)
     finally:
-        pipeline.set_vocabulary(pipeline.bundle.label_embeddings()[0])
+        pipeline.reset_vocabulary()
     grown = np.concatenate([scene(), box_surface((0.5, 0.5, 0.9), centre=(1, 1, 0.45), n=3000)])
     describer.describe(grown, now=1.8)  # twice the points on one object: changed
     assert describer.counts["encoded"] == 1

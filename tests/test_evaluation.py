@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ros_pointlang.describe import should_caption
 from ros_pointlang.evaluation.cli import describe_settings, main
 from ros_pointlang.evaluation.frames import (
     Frame,

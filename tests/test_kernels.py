@@ -18,7 +18,7 @@ if os.environ.get("POINTLANG_KERNELS", "").lower() == "numpy":
 def test_the_kernels_are_built_where_the_tests_run():
     # make and colcon build them; a missing library would make every comparison below vacuous.
     assert kernels.LIBRARY is not None, (
-        f"{kernels.LIBRARY_NAME} is not beside the ros_pointlang modules; run `make setup`"
+        f"{kernels.LIBRARY_NAME} is not in ros_pointlang/native/; run `make setup`"
     )
 
 

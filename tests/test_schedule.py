@@ -72,3 +72,13 @@ def test_settings_refuse_negative_budgets_and_thresholds():
         ScheduleSettings(label_refresh=-0.5)
     with pytest.raises(ValueError, match="change"):
         ScheduleSettings(change_size=-1)
+
+
+def test_a_clock_that_went_back_makes_labels_and_captions_due():
+    memory = {
+        1: Remembered(labels_at=50.0, labels_seen=seen(), caption_at=50.0, caption_seen=seen())
+    }
+    objects = [(1, seen())]
+    assert to_encode(49.9, objects, memory, SETTINGS) == [0]
+    assert to_caption(49.9, objects, memory, SETTINGS) == [0]
+    assert to_encode(50.5, objects, memory, SETTINGS) == []

@@ -178,9 +178,7 @@ def evaluate_bag(args: argparse.Namespace, caption_encoder: Any = None) -> BagEv
         )
     else:
         describer = Describer(pipeline, settings)
-        frames = evaluate_offline(
-            args.bag, describer, points_topic, truth, float(params["caption_period"]), progress
-        )
+        frames = evaluate_offline(args.bag, describer, points_topic, truth, progress)
         if args.question:
             last = frames[-1] if frames else None
             object_id, category = 0, None

@@ -13,7 +13,7 @@ import numpy as np
 
 from ros_pointlang.bag import read_bag
 from ros_pointlang.cloud import xyz_from_cloud
-from ros_pointlang.describe import Describer, ObjectDescription, should_caption
+from ros_pointlang.describe import Describer, ObjectDescription
 from ros_pointlang.evaluation.frames import Frame, PredictedObject
 from ros_pointlang.evaluation.truth import GroundTruth, message_count, stamp_ns
 
@@ -35,16 +35,15 @@ def evaluate_offline(
     describer: Describer,
     points_topic: str,
     truth: GroundTruth,
-    caption_period: float = 1.0,
     progress: bool = True,
 ) -> list[Frame]:
-    """Describe every cloud of the bag in order, exactly as the node would."""
+    """Describe every cloud of the bag in order, exactly as the node would: with the cloud
+    stamps as the clock the schedule runs on (the node's clock at replay rate 1)."""
     from rclpy.serialization import deserialize_message
     from sensor_msgs.msg import PointCloud2
     from tqdm import tqdm
 
     frames: list[Frame] = []
-    last_caption: int | None = None
     messages = read_bag(bag, [points_topic])
     total = message_count(bag, points_topic)
     for index, message in enumerate(
@@ -58,10 +57,7 @@ def evaluate_offline(
         stages = {"decode": decode * 1e3}
         objects: list[ObjectDescription] = []
         if len(xyz):  # the node publishes an empty result for an empty cloud, and so do we
-            caption = should_caption(caption_period, stamp, last_caption)
-            objects = describer.describe(xyz, caption=caption)
-            if caption and describer.pipeline.can_generate:
-                last_caption = stamp
+            objects = describer.describe(xyz, now=stamp / 1e9)
             stages.update({k: v * 1e3 for k, v in describer.timings.items()})
         total_s = time.perf_counter() - start
         frames.append(
