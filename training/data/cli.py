@@ -5,6 +5,7 @@ pointlang-data objects --out DIR --per-category K --seed S --sensor {surface,lid
 pointlang-data scene --out BAG [--kind room|street] [--rig NAME] [--sweeps N] [--seed S] ...
 pointlang-data contact-sheet --dataset DIR [--out PNG]
 pointlang-data rigs
+pointlang-data stats --dataset DIR
 """
 
 from __future__ import annotations
@@ -122,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("rigs", help="list the sensor rigs with their datasheet figures")
+    stats = sub.add_parser("stats", help="points per object by rig and range band of a dataset")
+    stats.add_argument("--dataset", required=True, help="folder with manifest.json")
     return parser
 
 
@@ -134,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             return _scene(args)
         if args.command == "rigs":
             return _list_rigs()
+        if args.command == "stats":
+            return _stats(args.dataset)
         return _contact_sheet(args)
     except ValueError as error:
         print(f"pointlang-data: error: {error}", file=sys.stderr)
@@ -199,6 +204,32 @@ def _contact_sheet(args: argparse.Namespace) -> int:
         print(f"contact sheet: {rig_contact_sheet(out)}")
     else:
         print(f"contact sheet: {contact_sheet_for_dataset(args.dataset, args.out)}")
+    return 0
+
+
+def _stats(dataset: str) -> int:
+    """Print objects and points per object (p10/p50/p90) by rig and range band."""
+    import numpy as np
+
+    from training.data.manifest import load_manifest
+    from training.data.views import RANGE_BANDS_M, range_band
+
+    manifest, _ = load_manifest(dataset)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for entry in manifest["objects"]:
+        view = entry.get("view")
+        if view:
+            key = (view["rig"], range_band(view["range_m"]))
+            groups.setdefault(key, []).append(entry["num_points"])
+            groups.setdefault((view["rig"], "all"), []).append(entry["num_points"])
+    if not groups:
+        raise ValueError(f"{dataset} has no simulated sensor views; expected --sensor lidar/depth")
+    order = [range_band(lo) for lo in RANGE_BANDS_M] + ["all"]
+    print(f"{'rig':13s} {'range':9s} {'objects':>7s} {'p10':>6s} {'p50':>6s} {'p90':>6s}")
+    for rig_name, band in sorted(groups, key=lambda k: (k[0], order.index(k[1]))):
+        counts = groups[(rig_name, band)]
+        p10, p50, p90 = np.percentile(counts, [10, 50, 90])
+        print(f"{rig_name:13s} {band:9s} {len(counts):7d} {p10:6.0f} {p50:6.0f} {p90:6.0f}")
     return 0
 
 

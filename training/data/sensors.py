@@ -522,11 +522,14 @@ def depth_scan(
     rng: np.random.Generator,
     window: tuple[int, int, int, int] | None = None,
     hidden: frozenset[int] = frozenset(),
+    decimation: int = 1,
 ) -> Scan:
     """A depth image from ``camera`` at ``eye`` looking at ``target``, as world points.
 
-    ``window`` (col0, col1, row0, row1) casts only those pixels (see ``pixel_window``). Depth
-    noise is along the optical axis, as a depth image stores it; ``rings`` are pixel rows.
+    ``window`` (col0, col1, row0, row1) casts only those pixels (see ``pixel_window``).
+    ``decimation`` keeps every n-th pixel in both directions, like the librealsense decimation
+    filter robots run before using a depth image. Depth noise is along the optical axis, as a
+    depth image stores it; ``rings`` are pixel rows.
     """
     eye = np.asarray(eye, dtype=np.float64)
     forward, right, up = camera_basis(eye, target)
@@ -534,8 +537,11 @@ def depth_scan(
     if c1 <= c0 or r1 <= r0:
         return Scan.empty()
     f = camera.focal_px
-    u = np.arange(c0, c1) - (camera.width_px - 1) / 2
-    v = np.arange(r0, r1) - (camera.height_px - 1) / 2
+    if decimation < 1:
+        raise ValueError(f"decimation must be a positive pixel step, got {decimation}")
+    columns, rows = np.arange(c0, c1, decimation), np.arange(r0, r1, decimation)
+    u = columns - (camera.width_px - 1) / 2
+    v = rows - (camera.height_px - 1) / 2
     uu, vv = np.meshgrid(u, v)
     directions = forward[None] * f + right[None] * uu.reshape(-1, 1) - up[None] * vv.reshape(-1, 1)
     cos_axis = f / np.linalg.norm(directions, axis=1)
@@ -554,7 +560,7 @@ def depth_scan(
     depth = noisy_t * cos_axis
     keep &= (depth >= camera.min_range_m) & (depth <= camera.max_range_m)
     points = origins[keep] + directions[keep] * noisy_t[keep, None]
-    rows = np.repeat(np.arange(r0, r1), c1 - c0)
+    rows = np.repeat(rows, len(columns))
     return Scan(
         points.astype(np.float32),
         rows[keep].astype(np.uint16),

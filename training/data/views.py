@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import numpy as np
 
@@ -36,6 +37,9 @@ from training.data.sensors import (
 # A view with fewer returns than this is taken again from closer (real crops go down to ~10).
 MIN_POINTS = 10
 RETRIES = 4
+# A depth view casts at most about this many rays: a close object filling the image is
+# decimated (as robots decimate depth images); the encoder samples 2048 points at most anyway.
+DEPTH_MAX_RAYS = 6000
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,18 @@ ENCOUNTERS: dict[str, Encounter] = {
     "cone": STREET_FURNITURE,
     "tent": Encounter(2.0, 40.0, "road"),
 }
+
+# Range bands (m) that summaries and evaluation group views by: [edge_i, edge_i+1).
+RANGE_BANDS_M = (0.0, 5.0, 10.0, 20.0, 40.0, 80.0)
+
+
+def range_band(range_m: float) -> str:
+    """The band a range falls in, as "10-20 m" (the last one is open: "80+ m")."""
+    for lo, hi in pairwise(RANGE_BANDS_M):
+        if range_m < hi:
+            return f"{lo:g}-{hi:g} m"
+    return f"{RANGE_BANDS_M[-1]:g}+ m"
+
 
 # Which rigs see objects of a setting, and how often (the realistic mix).
 RIG_MIX: dict[tuple[str, str], dict[str, float]] = {
@@ -408,4 +424,6 @@ def _depth_object_scan(
         ]
     )
     window = pixel_window(camera, eye, target, corners)
-    return depth_scan(scene, eye, target, camera, rng, window, hidden)
+    pixels = (window[1] - window[0]) * (window[3] - window[2])
+    decimation = max(1, int(np.ceil(np.sqrt(pixels / DEPTH_MAX_RAYS))))
+    return depth_scan(scene, eye, target, camera, rng, window, hidden, decimation)
