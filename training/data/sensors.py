@@ -276,6 +276,9 @@ class Scan:
     rings: np.ndarray
     geometry_ids: np.ndarray
     ranges: np.ndarray
+    # For each ray an occluder stopped that would otherwise have been reported: the mesh id it
+    # would have come back from (see the ``occluders`` of ``lidar_scan``).
+    occluded_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @staticmethod
     def empty() -> Scan:
@@ -337,8 +340,8 @@ class RayScene:
         """Cast unit-direction rays; glass and ``hidden`` meshes let rays through.
 
         ``glass_draws`` (GLASS_LAYERS, N) uniform numbers decide which glass hits return. The
-        result depends only on the rays and the draws, so two casts with the same draws (one
-        with an occluder hidden) differ exactly by what the occluder took away.
+        result depends only on the rays and the draws, so recasting some rays with an occluder
+        hidden gives exactly what they would have hit without it.
         """
         origins = np.asarray(origins, dtype=np.float64)
         t, ids, cos = self._first_hits(origins, directions)
@@ -402,25 +405,39 @@ def _measure(
     range_noise,
     max_range_m: float,
     dropout: float,
-    hidden: frozenset[int],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(noisy range, geometry id, reported mask) per ray; a fixed number of draws per ray.
+    occluders: frozenset[int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(noisy range, geometry id, reported mask, occluded ids) per ray; fixed draws per ray.
 
-    ``range_noise`` is a 1-sigma in metres or a function of the true range giving one.
+    ``range_noise`` is a 1-sigma in metres or a function of the true range giving one. Rays that
+    stop on an ``occluders`` mesh are cast again through it (same draws): the ids of those that
+    would then have been reported are the occluded ids.
     """
     n = len(directions)
     glass_draws = rng.random((GLASS_LAYERS, n))
     noise = rng.normal(0.0, 1.0, n)
     detect_draws = rng.random(n)
-    hits = scene.cast(origins, directions, glass_draws, hidden)
-    hit = hits.geometry_ids >= 0
-    safe_t = np.where(hit, hits.t, 0.0)
-    p = detection_probability(
-        safe_t, hits.cos_incidence, scene.reflectivity_of(hits.geometry_ids), max_range_m, dropout
-    )
+
+    def reported(hits: RayHits, draws: np.ndarray) -> np.ndarray:
+        hit = hits.geometry_ids >= 0
+        p = detection_probability(
+            np.where(hit, hits.t, 0.0),
+            hits.cos_incidence,
+            scene.reflectivity_of(hits.geometry_ids),
+            max_range_m,
+            dropout,
+        )
+        return hit & (draws < p)
+
+    hits = scene.cast(origins, directions, glass_draws)
+    safe_t = np.where(hits.geometry_ids >= 0, hits.t, 0.0)
     sigma = range_noise(safe_t) if callable(range_noise) else range_noise
-    noisy = safe_t + noise * sigma
-    return noisy, hits.geometry_ids, hit & (detect_draws < p)
+    occluded = np.zeros(0, np.int64)
+    if occluders:
+        rows = np.flatnonzero(np.isin(hits.geometry_ids, list(occluders)))
+        behind = scene.cast(origins[rows], directions[rows], glass_draws[:, rows], occluders)
+        occluded = behind.geometry_ids[reported(behind, detect_draws[rows])]
+    return safe_t + noise * sigma, hits.geometry_ids, reported(hits, detect_draws), occluded
 
 
 def lidar_scan(
@@ -432,7 +449,7 @@ def lidar_scan(
     azimuth_window: tuple[float, float] | None = None,
     elevation_window: tuple[float, float] | None = None,
     azimuth_phase: float = 0.0,
-    hidden: frozenset[int] = frozenset(),
+    occluders: frozenset[int] = frozenset(),
 ) -> Scan:
     """One sweep from a LiDAR at ``position`` heading ``yaw`` (radians about z), world frame.
 
@@ -440,7 +457,8 @@ def lidar_scan(
     to a sector: an object-only scan then costs a fraction of a full sweep and gives the same
     points a full sweep would have returned on that object. ``azimuth_phase`` (radians, in
     [0, one azimuth step)) is where the firing grid starts: a real sensor's grid has no reason
-    to line up with an object. ``hidden`` meshes are seen through (see ``RayScene.cast``).
+    to line up with an object. ``occluders``: meshes whose hidden part of the scene the scan
+    reports in ``occluded_ids``.
     """
     az_step = np.radians(model.azimuth_step_deg)
     if azimuth_window is None:
@@ -465,7 +483,7 @@ def lidar_scan(
         [np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)], axis=-1
     ).reshape(-1, 3)
     origins = np.broadcast_to(np.asarray(position, dtype=np.float64), directions.shape)
-    noisy, ids, keep = _measure(
+    noisy, ids, keep, occluded = _measure(
         scene,
         origins,
         directions,
@@ -473,7 +491,7 @@ def lidar_scan(
         model.range_noise_m,
         model.max_range_m,
         model.dropout,
-        hidden,
+        occluders,
     )
     keep &= (noisy >= model.min_range_m) & (noisy <= model.max_range_m)
     points = origins[keep] + directions[keep] * noisy[keep, None]
@@ -482,6 +500,7 @@ def lidar_scan(
         ring_grid[keep].astype(np.uint16),
         ids[keep],
         noisy[keep].astype(np.float32),
+        occluded,
     )
 
 
@@ -521,7 +540,7 @@ def depth_scan(
     camera: DepthCamera,
     rng: np.random.Generator,
     window: tuple[int, int, int, int] | None = None,
-    hidden: frozenset[int] = frozenset(),
+    occluders: frozenset[int] = frozenset(),
     decimation: int = 1,
 ) -> Scan:
     """A depth image from ``camera`` at ``eye`` looking at ``target``, as world points.
@@ -529,7 +548,7 @@ def depth_scan(
     ``window`` (col0, col1, row0, row1) casts only those pixels (see ``pixel_window``).
     ``decimation`` keeps every n-th pixel in both directions, like the librealsense decimation
     filter robots run before using a depth image. Depth noise is along the optical axis, as a
-    depth image stores it; ``rings`` are pixel rows.
+    depth image stores it; ``rings`` are pixel rows; ``occluders`` as for ``lidar_scan``.
     """
     eye = np.asarray(eye, dtype=np.float64)
     forward, right, up = camera_basis(eye, target)
@@ -547,7 +566,7 @@ def depth_scan(
     cos_axis = f / np.linalg.norm(directions, axis=1)
     directions /= np.linalg.norm(directions, axis=1, keepdims=True)
     origins = np.broadcast_to(eye, directions.shape)
-    noisy_t, ids, keep = _measure(
+    noisy_t, ids, keep, occluded = _measure(
         scene,
         origins,
         directions,
@@ -555,7 +574,7 @@ def depth_scan(
         lambda t: camera.depth_sigma(t * cos_axis) / cos_axis,
         camera.max_range_m,
         camera.dropout,
-        hidden,
+        occluders,
     )
     depth = noisy_t * cos_axis
     keep &= (depth >= camera.min_range_m) & (depth <= camera.max_range_m)
@@ -566,4 +585,5 @@ def depth_scan(
         rows[keep].astype(np.uint16),
         ids[keep],
         noisy_t[keep].astype(np.float32),
+        occluded,
     )

@@ -13,7 +13,6 @@ footprint centre on the floor, the sensor on the -x side at (-range, 0, mount he
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -210,6 +209,19 @@ def range_limits(rig_: Rig, mount: float, radius: float, height: float) -> tuple
     return near, depth_reach(sensor)
 
 
+def _beam_crossing_range(rig_: Rig, mount: float, radius: float, height: float) -> float:
+    """The nearest usable range at which a beam meets the object's front at half its height."""
+    near = range_limits(rig_, mount, radius, height)[0]
+    sensor = rig_.sensor
+    if not isinstance(sensor, LidarModel) or mount <= height / 2:
+        return near
+    down = sensor.elevations()
+    down = down[down < 0]
+    ranges = (mount - height / 2) / np.tan(-down) + 0.5 * radius
+    usable = ranges[ranges >= near]
+    return float(usable.min()) if usable.size else near
+
+
 def depth_reach(camera: DepthCamera) -> float:
     """Farthest depth with noise under 3 % of the depth (stereo noise grows with z^2)."""
     if camera.noise == "stereo":
@@ -227,9 +239,9 @@ def take_view(
     encounter = encounter_for(shape.category, shape)
     rig_ = choose_rig(sensor, encounter.setting, config, rng)
     mount = float(rng.uniform(*rig_.mount_height_m))
-    mesh = shape.mesh.transformed(rot_z(yaw))
-    radius = float(np.max(np.linalg.norm(mesh.vertices[:, :2], axis=1)))
-    height = float(mesh.bounds()[1][2])
+    # Both are the same for every yaw (a turn about z).
+    radius = float(np.max(np.linalg.norm(shape.mesh.vertices[:, :2], axis=1)))
+    height = float(shape.mesh.bounds()[1][2])
     lo, hi = config.range_m or (encounter.near_m, encounter.far_m)
     near, far = range_limits(rig_, mount, radius, height)
     lo, hi = max(lo, near), min(hi, far)
@@ -246,7 +258,7 @@ def take_view(
         )
         if attempt == RETRIES - 1:
             mount = rig_.mount_height_m[0]
-            range_m = range_limits(rig_, mount, radius, height)[0]
+            range_m = _beam_crossing_range(rig_, mount, radius, height)
             surroundings = replace(surroundings, crop_floor_m=min(surroundings.crop_floor_m, 0.01))
         else:
             range_m = max(near, (range_m + lo) / 2)
@@ -317,32 +329,24 @@ def view_at(
         slab(-range_m - 2.0, far_edge, -far_edge, far_edge, -0.05, 0.0),
         float(rng.uniform(0.1, 0.3)),
     )
-    others = []
+    others: frozenset[int] = frozenset()
     if surroundings.occluder:
-        others.append(scene.add(_occluder(mesh, range_m, rng), float(rng.uniform(0.1, 0.9))))
+        others |= {scene.add(_occluder(mesh, range_m, rng), float(rng.uniform(0.1, 0.9)))}
     if surroundings.neighbour:
-        others.append(scene.add(_neighbour(shape, rotation, rng), float(rng.uniform(0.1, 0.9))))
+        others |= {scene.add(_neighbour(shape, rotation, rng), float(rng.uniform(0.1, 0.9)))}
     sensor_position = np.array([-range_m, 0.0, mount_height_m])
 
-    def scan(generator: np.random.Generator, hidden: frozenset[int]) -> Scan:
-        if isinstance(rig_.sensor, LidarModel):
-            return _lidar_object_scan(
-                scene, sensor_position, rig_.sensor, radius, height, surroundings, generator, hidden
-            )
-        return _depth_object_scan(
-            scene, sensor_position, rig_.sensor, lo, hi, surroundings, generator, hidden
+    if isinstance(rig_.sensor, LidarModel):
+        result = _lidar_object_scan(
+            scene, sensor_position, rig_.sensor, radius, height, surroundings, rng, others
         )
-
-    occlusion = 0.0
-    if others:
-        # The same rays and draws with the others seen through: what they took away.
-        free = scan(copy.deepcopy(rng), frozenset(others))
-        result = scan(rng, frozenset())
-        free_hits = int(np.isin(free.geometry_ids, own).sum())
-        if free_hits:
-            occlusion = 1.0 - int(np.isin(result.geometry_ids, own).sum()) / free_hits
     else:
-        result = scan(rng, frozenset())
+        result = _depth_object_scan(
+            scene, sensor_position, rig_.sensor, lo, hi, surroundings, rng, others
+        )
+    seen = int(np.isin(result.geometry_ids, own).sum())
+    lost = int(np.isin(result.occluded_ids, own).sum())
+    occlusion = lost / (seen + lost) if seen + lost else 0.0
     inside = _in_crop(result.points, rotation, shape, surroundings)
     ids = result.geometry_ids[inside]
     cloud = result.points[inside]
@@ -351,9 +355,9 @@ def view_at(
         sensor_model=rig_.sensor.name,
         mount_height_m=mount_height_m,
         range_m=range_m,
-        occlusion=max(occlusion, 0.0),
+        occlusion=occlusion,
         ground_points=int((ids == ground).sum()),
-        clutter_points=int(np.isin(ids, others).sum()),
+        clutter_points=int(np.isin(ids, list(others)).sum()),
     )
     return np.ascontiguousarray(cloud, dtype=np.float32), view
 
@@ -383,7 +387,7 @@ def _lidar_object_scan(
     height: float,
     surroundings: Surroundings,
     rng: np.random.Generator,
-    hidden: frozenset[int],
+    occluders: frozenset[int],
 ) -> Scan:
     """Only the rays that can reach the crop box: its angular extent seen from the sensor."""
     range_m = -float(position[0])
@@ -398,7 +402,7 @@ def _lidar_object_scan(
         np.arctan2(height + surroundings.crop_top_m - mount, near) + margin,
     )
     phase = float(rng.uniform(0.0, step))
-    return lidar_scan(scene, position, 0.0, model, rng, (-half, half), el_window, phase, hidden)
+    return lidar_scan(scene, position, 0.0, model, rng, (-half, half), el_window, phase, occluders)
 
 
 def _depth_object_scan(
@@ -409,7 +413,7 @@ def _depth_object_scan(
     hi: np.ndarray,
     surroundings: Surroundings,
     rng: np.random.Generator,
-    hidden: frozenset[int],
+    occluders: frozenset[int],
 ) -> Scan:
     """A camera aimed near the object's centre (not exactly: robots do not frame objects)."""
     size = hi - lo
@@ -426,4 +430,4 @@ def _depth_object_scan(
     window = pixel_window(camera, eye, target, corners)
     pixels = (window[1] - window[0]) * (window[3] - window[2])
     decimation = max(1, int(np.ceil(np.sqrt(pixels / DEPTH_MAX_RAYS))))
-    return depth_scan(scene, eye, target, camera, rng, window, hidden, decimation)
+    return depth_scan(scene, eye, target, camera, rng, window, occluders, decimation)
