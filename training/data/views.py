@@ -252,14 +252,16 @@ def take_view(
         if len(cloud) >= config.min_points:
             break
         # Too few returns (far, dark, hidden or thin): step closer with nothing in front, the
-        # last time from the rig's lowest mount at the nearest range it sees the object from.
+        # last time alone, from the rig's lowest mount, with a beam aimed at its half height.
         surroundings = replace(
             surroundings, occluder=False, reflectivity=max(surroundings.reflectivity, 0.5)
         )
         if attempt == RETRIES - 1:
             mount = rig_.mount_height_m[0]
             range_m = _beam_crossing_range(rig_, mount, radius, height)
-            surroundings = replace(surroundings, crop_floor_m=min(surroundings.crop_floor_m, 0.01))
+            surroundings = replace(
+                surroundings, neighbour=False, crop_floor_m=min(surroundings.crop_floor_m, 0.01)
+            )
         else:
             range_m = max(near, (range_m + lo) / 2)
         cloud, view = view_at(shape, yaw, rig_, range_m, mount, surroundings, rng)
