@@ -397,11 +397,17 @@ def _lidar_object_scan(
     reach = radius + surroundings.crop_margin_m
     step = np.radians(model.azimuth_step_deg)
     half = np.arcsin(min(1.0, reach / range_m)) + 2 * step
-    near = max(range_m - reach, 0.05)
+    near, far = max(range_m - reach, 0.05), range_m + reach
     margin = np.radians(0.5)
+    # Looking down at a point, the steepest ray is to its nearest spot, the shallowest to its
+    # farthest (a wide object's far corners); looking up, the other way round.
+    bottom, top = (
+        min(surroundings.crop_floor_m, 0.0) - mount,
+        height + surroundings.crop_top_m - mount,
+    )
     el_window = (
-        np.arctan2(min(surroundings.crop_floor_m, 0.0) - mount, near) - margin,
-        np.arctan2(height + surroundings.crop_top_m - mount, near) + margin,
+        np.arctan2(bottom, near if bottom < 0 else far) - margin,
+        np.arctan2(top, far if top < 0 else near) + margin,
     )
     phase = float(rng.uniform(0.0, step))
     return lidar_scan(scene, position, 0.0, model, rng, (-half, half), el_window, phase, occluders)
