@@ -195,29 +195,36 @@ def choose_rig(sensor: str, setting: str, config: ViewConfig, rng: np.random.Gen
     return rig(names[int(rng.choice(len(names), p=weights / weights.sum()))])
 
 
-def range_limits(rig_: Rig, mount: float, radius: float, height: float) -> tuple[float, float]:
-    """(nearest, farthest) horizontal range at which ``rig_`` sees a fair part of an object."""
+def front_distance(shape: Shape, yaw: float) -> float:
+    """How far the object, turned by ``yaw``, reaches towards the sensor (-x) from its centre."""
+    x = shape.mesh.vertices[:, :2] @ np.array([np.cos(yaw), -np.sin(yaw)])
+    return float(-x.min())
+
+
+def range_limits(rig_: Rig, mount: float, front: float, height: float) -> tuple[float, float]:
+    """(nearest, farthest) horizontal range at which ``rig_`` sees a fair part of an object whose
+    near side is ``front`` metres before its centre."""
     sensor = rig_.sensor
     # Keep the near face clear of the sensor's minimum range, noise and all.
-    near = radius + 1.25 * sensor.min_range_m + 0.1
+    near = front + 1.25 * sensor.min_range_m + 0.1
     if isinstance(sensor, LidarModel):
         lowest = float(sensor.elevations()[0])
         if mount > height / 2 and lowest < 0:
             # Closer than this the lowest beam passes over the object's upper half.
-            near = max(near, radius + (mount - height / 2) / np.tan(-lowest))
+            near = max(near, front + (mount - height / 2) / np.tan(-lowest))
         return near, 0.9 * sensor.max_range_m
     return near, depth_reach(sensor)
 
 
-def _beam_crossing_range(rig_: Rig, mount: float, radius: float, height: float) -> float:
+def _beam_crossing_range(rig_: Rig, mount: float, front: float, height: float) -> float:
     """The nearest usable range at which a beam meets the object's front at half its height."""
-    near = range_limits(rig_, mount, radius, height)[0]
+    near = range_limits(rig_, mount, front, height)[0]
     sensor = rig_.sensor
     if not isinstance(sensor, LidarModel) or mount <= height / 2:
         return near
     down = sensor.elevations()
     down = down[down < 0]
-    ranges = (mount - height / 2) / np.tan(-down) + 0.5 * radius
+    ranges = (mount - height / 2) / np.tan(-down) + front
     usable = ranges[ranges >= near]
     return float(usable.min()) if usable.size else near
 
@@ -239,11 +246,10 @@ def take_view(
     encounter = encounter_for(shape.category, shape)
     rig_ = choose_rig(sensor, encounter.setting, config, rng)
     mount = float(rng.uniform(*rig_.mount_height_m))
-    # Both are the same for every yaw (a turn about z).
-    radius = float(np.max(np.linalg.norm(shape.mesh.vertices[:, :2], axis=1)))
+    front = front_distance(shape, yaw)
     height = float(shape.mesh.bounds()[1][2])
     lo, hi = config.range_m or (encounter.near_m, encounter.far_m)
-    near, far = range_limits(rig_, mount, radius, height)
+    near, far = range_limits(rig_, mount, front, height)
     lo, hi = max(lo, near), min(hi, far)
     range_m = float(rng.uniform(lo, hi)) if hi > lo else max(lo, near)
     surroundings = Surroundings.draw(rng, config, shape)
@@ -258,7 +264,7 @@ def take_view(
         )
         if attempt == RETRIES - 1:
             mount = rig_.mount_height_m[0]
-            range_m = _beam_crossing_range(rig_, mount, radius, height)
+            range_m = _beam_crossing_range(rig_, mount, front, height)
             surroundings = replace(
                 surroundings, neighbour=False, crop_floor_m=min(surroundings.crop_floor_m, 0.01)
             )
@@ -320,8 +326,11 @@ def view_at(
     lo, hi = mesh.bounds()
     radius = float(np.max(np.linalg.norm(mesh.vertices[:, :2], axis=1)))
     height = float(hi[2])
-    if range_m < radius + 0.1:
-        raise ValueError(f"range {range_m:.2f} m puts the sensor inside the object")
+    if range_m < front_distance(shape, yaw) + 0.1:
+        raise ValueError(
+            f"range {range_m:.2f} m puts the sensor inside the object; expected more than "
+            f"{front_distance(shape, yaw) + 0.1:.2f} m"
+        )
     scene = RayScene()
     own = [scene.add(mesh, surroundings.reflectivity)]
     if shape.glass is not None:
