@@ -10,18 +10,22 @@ from training.data.categories import (
     UNSEEN_CATEGORIES,
     find_unseen_words,
 )
+from training.data.manifest import ENTRY_FIELDS, VIEW_FIELDS
 from training.data.objects import generate_object, object_split, read_manifest, write_object_dataset
+from training.data.sensors import RIGS
+from training.data.views import MIN_POINTS, ViewConfig
 
 
 def _files(folder):
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_same_seed_is_byte_identical_and_another_seed_differs(tmp_path):
-    cats = ["chair", "cup", "car"]
-    a = write_object_dataset(tmp_path / "a", 2, 5, "lidar", cats, workers=1, progress=False)
-    b = write_object_dataset(tmp_path / "b", 2, 5, "lidar", cats, workers=2, progress=False)
-    c = write_object_dataset(tmp_path / "c", 2, 6, "lidar", cats, workers=1, progress=False)
+@pytest.mark.parametrize("sensor", ["lidar", "depth"])
+def test_same_seed_is_byte_identical_and_another_seed_differs(tmp_path, sensor):
+    cats = ["chair", "cup", "car", "person"]
+    a = write_object_dataset(tmp_path / "a", 2, 5, sensor, cats, workers=1, progress=False)
+    b = write_object_dataset(tmp_path / "b", 2, 5, sensor, cats, workers=2, progress=False)
+    c = write_object_dataset(tmp_path / "c", 2, 6, sensor, cats, workers=1, progress=False)
     files_a, files_b, files_c = (_files(s.manifest.parent) for s in (a, b, c))
     assert files_a == files_b
     assert files_a.keys() == files_c.keys()
@@ -33,12 +37,44 @@ def test_manifest_schema_and_clouds(tmp_path):
     manifest = json.loads(summary.manifest.read_text())
     assert manifest["unseen_categories"] == list(UNSEEN_CATEGORIES)
     for entry in manifest["objects"]:
-        assert {"id", "category", "split", "cloud", "captions", "qa", "params"} <= set(entry)
+        assert {*ENTRY_FIELDS, "params"} <= set(entry) and "view" not in entry
         cloud = np.load(tmp_path / entry["cloud"])
         assert cloud.dtype == np.float32 and cloud.ndim == 2 and cloud.shape[1] == 3
         assert all({"question", "answer", "type"} == set(q) for q in entry["qa"])
     records = list(read_manifest(tmp_path))
     assert [r.id for r in records] == ["bowl_0000", "desk_0000"]
+
+
+def test_manifest_records_how_each_object_was_seen(tmp_path):
+    cats = ["car", "person", "sofa", "bottle"]
+    summary = write_object_dataset(tmp_path, 3, 2, "lidar", cats, progress=False)
+    manifest = json.loads(summary.manifest.read_text())
+    assert manifest["views"]["rigs"] == [] and manifest["views"]["range_m"] is None
+    for entry in manifest["objects"]:
+        view = entry["view"]
+        assert set(view) == set(VIEW_FIELDS) and entry["sensor"] == "lidar"
+        assert entry["num_points"] == len(np.load(tmp_path / entry["cloud"])) >= MIN_POINTS
+        rig = RIGS[view["rig"]]
+        assert rig.kind == "lidar" and view["sensor_model"] == rig.sensor.name
+        low, high = rig.mount_height_m
+        assert low <= view["mount_height_m"] <= high and view["range_m"] > 0
+        assert 0.0 <= view["occlusion"] <= 1.0
+        assert 0 <= view["ground_points"] + view["clutter_points"] <= entry["num_points"]
+    ranges = {e["category"]: e["view"]["range_m"] for e in manifest["objects"]}
+    assert ranges["bottle"] < 6.0 and ranges["sofa"] <= 10.0
+    records = list(read_manifest(tmp_path))
+    assert records[0].view == manifest["objects"][0]["view"]
+
+
+def test_a_rig_and_a_range_band_can_be_chosen(tmp_path):
+    view = ViewConfig(rigs=("car-128",), range_m=(15.0, 25.0))
+    summary = write_object_dataset(tmp_path, 2, 0, "lidar", ["car"], progress=False, view=view)
+    manifest = json.loads(summary.manifest.read_text())
+    assert manifest["views"]["rigs"] == ["car-128"]
+    for entry in manifest["objects"]:
+        assert entry["view"]["rig"] == "car-128" and 15.0 <= entry["view"]["range_m"] <= 25.0
+    with pytest.raises(ValueError, match="not depth rigs"):
+        write_object_dataset(tmp_path, 1, 0, "depth", ["car"], progress=False, view=view)
 
 
 def test_split_is_fixed_and_unseen_objects_are_test():
@@ -63,7 +99,7 @@ def test_every_category_gives_valid_metric_clouds(sensor):
         lo_h, hi_h = HEIGHT_RANGE_M[category]
         for cloud in clouds:
             assert cloud.dtype == np.float32 and cloud.shape[1] == 3
-            assert len(cloud) >= 32, (category, sensor, len(cloud))
+            assert len(cloud) >= (32 if sensor == "surface" else MIN_POINTS), (category, sensor)
             assert np.isfinite(cloud).all()
             extent = cloud.max(0) - cloud.min(0)
             # Partial views can only be smaller than the object; noise adds a few centimetres, a
@@ -73,7 +109,7 @@ def test_every_category_gives_valid_metric_clouds(sensor):
             assert cloud[:, 2].min() >= -0.1 - 0.02 * hi_h
         if sensor == "surface":
             assert lo_h - 0.01 <= clouds[0][:, 2].max() - clouds[0][:, 2].min()
-        assert not np.array_equal(clouds[0][:32], clouds[1][:32])
+        assert not np.array_equal(clouds[0][:MIN_POINTS], clouds[1][:MIN_POINTS])
 
 
 def test_lidar_views_are_partial():

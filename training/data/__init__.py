@@ -5,10 +5,12 @@ Modules:
 - ``mesh``: a small numpy triangle mesh with part primitives (boxes, cylinders, rods, lathes...).
 - ``families``: one parametric family per category, one module per domain, returning a ``Shape``
   (mesh + true facts).
-- ``sensors``: surface sampling, simulated LiDAR and depth camera by ray casting.
+- ``sensors``: surface sampling; LiDARs and depth cameras from datasheets, as rigs, by ray casting.
 - ``language``: captions and QA pairs written from a shape's true facts.
+- ``views``: objects where a rig meets them (range, mount height, occluders, ground, crop).
 - ``objects``: one object record end to end, and whole datasets with a manifest.
-- ``scenes``: several objects on a floor, a moving LiDAR, written as a rosbag2.
+- ``manifest``: the dataset manifest's one writer and reader.
+- ``scenes``: a room or a street, a moving LiDAR rig, written as a rosbag2 with ground truth.
 - ``readers``: ModelNet40 HDF5, ULIP-2 Objaverse triplets, PointBLIP json + clouds.
 - ``contact_sheet``: a PNG grid of sample clouds with captions.
 - ``cli``: the ``pointlang-data`` command.

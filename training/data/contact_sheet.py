@@ -1,4 +1,5 @@
-"""A PNG grid of sample clouds with their captions, so a person can see what the data is like."""
+"""PNG grids of clouds with captions, so a person can see what the data is like: one sample per
+category of a dataset, or every rig at a near and a far range (a far car is a few scan lines)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from typing import Any
 import numpy as np
 
 from training.data.objects import ObjectRecord, read_manifest
+
+# (category, near m, far m) each kind of rig is shown with: a road rig sees a car and a person,
+# an indoor one a chair and a person; depth cameras a chair and a small thing.
+RIG_SUBJECTS: dict[str, tuple[tuple[str, float, float], ...]] = {
+    "car": (("car", 10.0, 50.0), ("person", 8.0, 35.0)),
+    "robot": (("chair", 2.0, 8.0), ("person", 3.0, 20.0)),
+    "depth": (("chair", 1.0, 3.5), ("bottle", 0.5, 2.0)),
+}
 
 
 def pick_samples(records: Sequence[ObjectRecord], per_category: int = 1) -> list[ObjectRecord]:
@@ -65,7 +74,10 @@ def render_contact_sheet(
         ax = fig.add_subplot(rows, columns, i + 1, projection="3d")
         draw_cloud(ax, record.cloud)
         caption = record.captions[0] if record.captions else (record.category or record.id)
+        seen = record.view
         title = f"{record.id} ({len(record.cloud)} pts)"
+        if seen:
+            title += f"\n{seen['rig']} at {seen['range_m']:.1f} m"
         ax.set_title(title, fontsize=7)
         ax.text2D(
             0.5,
@@ -88,3 +100,39 @@ def contact_sheet_for_dataset(dataset: str | os.PathLike, out_png: str | os.Path
     dataset = Path(dataset)
     records = pick_samples(list(read_manifest(dataset)))
     return render_contact_sheet(records, out_png or dataset / "contact_sheet.png")
+
+
+def rig_samples(seed: int = 0) -> list[ObjectRecord]:
+    """Every rig looking at its subjects at a near and a far range, nothing around them."""
+    import numpy as np
+
+    from training.data.families import build_shape
+    from training.data.sensors import RIGS
+    from training.data.views import Surroundings, view_at
+
+    records = []
+    for name, rig in RIGS.items():
+        group = "depth" if rig.kind == "depth" else name.split("-")[0]
+        for category, near, far in RIG_SUBJECTS[group]:
+            rng = np.random.default_rng(np.random.SeedSequence([seed, len(records)]))
+            shape = build_shape(category, rng)
+            yaw = float(rng.uniform(-np.pi, np.pi))
+            mount = float(np.mean(rig.mount_height_m))
+            for range_m in (near, far):
+                cloud, seen = view_at(shape, yaw, rig, range_m, mount, Surroundings.bare(0.5), rng)
+                records.append(
+                    ObjectRecord(
+                        id=f"{name} {category}",
+                        category=category,
+                        cloud=cloud,
+                        captions=[f"{rig.sensor.description}, {rig.carrier} at {mount:.2f} m"],
+                        qa=[],
+                        view=seen.fields(),
+                    )
+                )
+    return records
+
+
+def rig_contact_sheet(out_png: str | os.PathLike, seed: int = 0) -> Path:
+    """Each rig at near and far range (``RIG_SUBJECTS``) as one PNG."""
+    return render_contact_sheet(rig_samples(seed), out_png, columns=8)

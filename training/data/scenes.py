@@ -1,4 +1,13 @@
-"""Scenes: several objects on a floor, a LiDAR driving past, written as a rosbag2 with ground truth.
+"""Scenes: objects on the ground and a rig moving past, written as a rosbag2 with ground truth.
+
+Two kinds, both with the rigs of ``training.data.sensors``:
+- ``room``: furniture and indoor things on a floor inside four walls, a ground robot's LiDAR
+  (default ``robot-32``) driving through at walking pace;
+- ``street``: a road with vehicles in the lanes and parked at the kerbs, pedestrians and riders on
+  the pavements and at the road edge, street furniture, building fronts on both sides, and a
+  car-roof LiDAR (default ``car-64``) driving down the middle.
+Categories default to every category met in that setting (``training.data.views``), so new
+families appear in scenes as they are registered.
 
 Topics (one message each per sweep, same stamp):
 - ``/lidar/points`` ``sensor_msgs/msg/PointCloud2``, frame ``lidar``, unorganised (height 1),
@@ -7,12 +16,13 @@ Topics (one message each per sweep, same stamp):
   DescribedObject per object hit by at least one ray in that sweep; id = object index + 1 (never
   0) and stable through the bag; pose = box centre and yaw in the sensor frame of that sweep;
   size = box extent along the box's own x (front-back), y (side to side), z (height);
-  num_points = returns on the object; one label (category spoken name, score 1.0); caption =
-  one reference caption.
+  num_points = returns on the object (its glass included); one label (category spoken name,
+  score 1.0); caption = one reference caption.
 
 Ground truth is expressed in the sweep's own sensor frame, so no tf is needed to score a
 detector that runs on the cloud as it arrives; the sensor moves in a straight line at constant
-speed along the world x axis (heading 0), stamps advance at ``rate_hz``.
+speed along the world x axis (heading 0), stamps advance at ``rate_hz`` (default: the rig's
+rotation rate).
 """
 
 from __future__ import annotations
@@ -23,42 +33,64 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data.categories import CATEGORIES, category_index
-from training.data.families import build_shape
+from training.data.categories import CATEGORIES, category_index, display_name
+from training.data.families import Shape, build_shape
 from training.data.language import captions_for
 from training.data.mesh import Mesh, rot_z, slab
-from training.data.sensors import LIDAR_PRESETS, lidar_scan, raycasting_scene
+from training.data.sensors import LidarModel, RayScene, lidar_scan, rig
+from training.data.views import PERSON_SIZED, VEHICLE, encounter_for
 
 POINTS_TOPIC = "/lidar/points"
 GROUND_TRUTH_TOPIC = "/pointlang/ground_truth"
 SENSOR_FRAME = "lidar"
 POINT_STEP = 20
 STORAGES = ("sqlite3", "mcap")
+KINDS = ("room", "street")
+DEFAULT_RIG = {"room": "robot-32", "street": "car-64"}
+SETTING = {"room": "indoor", "street": "road"}
+# Street cross-section (metres from the centre line): lanes, kerbside parking, pavements.
+LANE_Y = 1.75
+PARKING_Y = 5.0
+PAVEMENT_Y = (6.5, 10.0)
+FACADE_Y = 12.0
+# Longest footprint that fits (indexed by "is a vehicle"): a bus in a lane, a bench on a pavement.
+STREET_MAX_FOOTPRINT_M = {True: 13.0, False: 3.5}
 
 
 @dataclass
 class SceneConfig:
-    """What a generated scene bag contains. Lengths in metres, speed in m/s."""
+    """What a generated scene bag contains. Lengths in metres, speed in m/s, None: by kind."""
 
+    kind: str = "room"
     min_objects: int = 3
     max_objects: int = 12
     room_size_m: float = 14.0
+    street_length_m: float = 90.0
     walls: bool = True
     sweeps: int = 30
-    rate_hz: float = 10.0
-    speed_mps: float = 1.0
-    lidar: str = "hdl32"
-    mount_height_m: float = 0.8
-    categories: tuple[str, ...] = CATEGORIES
-    # Objects whose footprint is wider than this are redrawn (an airliner does not fit a room).
+    rate_hz: float | None = None  # None: the rig's rotation rate
+    speed_mps: float | None = None  # None: 1 m/s in a room, 8 m/s on a street
+    rig: str | None = None  # None: DEFAULT_RIG of the kind
+    mount_height_m: float | None = None  # None: the middle of the rig's mount heights
+    categories: tuple[str, ...] | None = None  # None: every category met in the kind's setting
+    # Room objects whose footprint is wider than this are redrawn (an airliner does not fit).
     max_footprint_m: float = 3.5
     start_time_ns: int = 1_700_000_000_000_000_000
+
+    def resolved_rig(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown scene kind {self.kind!r}; expected one of {KINDS}")
+        chosen = rig(self.rig or DEFAULT_RIG[self.kind])
+        if not isinstance(chosen.sensor, LidarModel):
+            raise ValueError(f"scene rig {chosen.name!r} is a depth camera; expected a LiDAR rig")
+        return chosen
 
 
 @dataclass
 class PlacedObject:
     category: str
     mesh: Mesh  # in the world frame
+    glass: Mesh | None  # in the world frame
     position: np.ndarray  # footprint centre on the floor, world frame
     yaw: float
     size: tuple[float, float, float]  # own x, y, z extents
@@ -95,51 +127,60 @@ def pointlang_typestore(msg_dir: str | os.PathLike | None = None):
 
 
 def build_scene(seed: int, config: SceneConfig) -> tuple[list[PlacedObject], list[Mesh], dict]:
-    """Objects placed on the floor without overlaps, the static meshes, and the sensor path."""
+    """Objects placed on the ground without overlaps, the static meshes, and the sensor path."""
     if config.min_objects < 1 or config.max_objects < config.min_objects:
         raise ValueError(
             f"object count range {config.min_objects}..{config.max_objects} is invalid; "
             "expected 1 <= min_objects <= max_objects"
         )
+    lidar_rig = config.resolved_rig()
     rng = np.random.default_rng(np.random.SeedSequence([seed, 7919]))
-    half = config.room_size_m / 2
-    path_length = min(config.speed_mps * config.sweeps / config.rate_hz, config.room_size_m - 2)
-    lane_y = float(rng.uniform(-1.0, 1.0))
+    street = config.kind == "street"
+    rate = config.rate_hz or lidar_rig.sensor.rotation_hz
+    speed = config.speed_mps if config.speed_mps is not None else (8.0 if street else 1.0)
+    mount = config.mount_height_m or float(np.mean(lidar_rig.mount_height_m))
+    extent = config.street_length_m if street else config.room_size_m
+    path_length = min(speed * config.sweeps / rate, extent - 2)
+    lane_y = 0.0 if street else float(rng.uniform(-1.0, 1.0))
     path = {
-        "start": np.array([-path_length / 2, lane_y, config.mount_height_m]),
-        "velocity": np.array([path_length / max(config.sweeps - 1, 1) * config.rate_hz, 0, 0]),
+        "start": np.array([-path_length / 2, lane_y - (LANE_Y if street else 0.0), mount]),
+        "velocity": np.array([path_length / max(config.sweeps - 1, 1) * rate, 0, 0]),
+        "rate_hz": rate,
     }
+    categories = config.categories or CATEGORIES
     wanted = int(rng.integers(config.min_objects, config.max_objects + 1))
     placed: list[PlacedObject] = []
-    for index in range(wanted * 20):
+    for index in range(wanted * 40):
         if len(placed) == wanted:
             break
-        category = config.categories[int(rng.integers(len(config.categories)))]
+        category = categories[int(rng.integers(len(categories)))]
         shape_rng = np.random.default_rng(
             np.random.SeedSequence([seed, category_index(category), 100_000 + index])
         )
         shape = build_shape(category, shape_rng)
-        depth, width, height = shape.dimensions()
-        radius = float(np.max(np.linalg.norm(shape.mesh.vertices[:, :2], axis=1)))
-        if max(depth, width) > config.max_footprint_m:
+        encounter = encounter_for(category, shape)
+        if config.categories is None and encounter.setting != SETTING[config.kind]:
             continue
-        limit = half - radius - 0.3
-        if limit <= 0:
+        spot = (
+            _street_spot(shape, encounter, extent, rng)
+            if street
+            else _room_spot(shape, config, lane_y, rng)
+        )
+        if spot is None:
             continue
-        xy = rng.uniform(-limit, limit, 2)
-        # Keep a corridor free for the sensor and a gap between objects.
-        if abs(xy[1] - lane_y) < radius + 0.6:
-            continue
+        xy, yaw = spot
+        radius = _footprint_radius(shape)
         if any(np.linalg.norm(xy - p.position[:2]) < radius + _radius(p) + 0.2 for p in placed):
             continue
-        yaw = float(rng.uniform(-np.pi, np.pi))
-        mesh = shape.mesh.transformed(rot_z(yaw), (xy[0], xy[1], 0.0))
+        depth, width, height = shape.dimensions()
         # No "facing" words: the sensor drives past, so the object's bearing changes per sweep.
         caption = captions_for(shape, None, shape_rng, count=1)[0]
+        glass = shape.glass.transformed(rot_z(yaw), (xy[0], xy[1], 0.0)) if shape.glass else None
         placed.append(
             PlacedObject(
                 category,
-                mesh,
+                shape.mesh.transformed(rot_z(yaw), (xy[0], xy[1], 0.0)),
+                glass,
                 np.array([xy[0], xy[1], 0.0]),
                 yaw,
                 (depth, width, height),
@@ -147,6 +188,56 @@ def build_scene(seed: int, config: SceneConfig) -> tuple[list[PlacedObject], lis
                 dict(shape.params),
             )
         )
+    return placed, _static_meshes(config, extent), path
+
+
+def _footprint_radius(shape: Shape) -> float:
+    return float(np.max(np.linalg.norm(shape.mesh.vertices[:, :2], axis=1)))
+
+
+def _room_spot(shape: Shape, config: SceneConfig, lane_y: float, rng: np.random.Generator):
+    """A free floor spot off the robot's corridor, or None if the object does not fit."""
+    depth, width, _ = shape.dimensions()
+    radius = _footprint_radius(shape)
+    limit = config.room_size_m / 2 - radius - 0.3
+    if max(depth, width) > config.max_footprint_m or limit <= 0:
+        return None
+    xy = rng.uniform(-limit, limit, 2)
+    if abs(xy[1] - lane_y) < radius + 0.6:  # keep a corridor free for the sensor
+        return None
+    return xy, float(rng.uniform(-np.pi, np.pi))
+
+
+def _street_spot(shape: Shape, encounter, length: float, rng: np.random.Generator):
+    """Vehicles in a lane or parked at the kerb (along the road); people on the pavement or at
+    the road edge; everything else on the pavement. None if it fits nowhere (an airliner)."""
+    depth, width, _ = shape.dimensions()
+    if max(depth, width) > STREET_MAX_FOOTPRINT_M[encounter == VEHICLE]:
+        return None
+    x = float(rng.uniform(-length / 2, length / 2))
+    side = 1.0 if rng.random() < 0.5 else -1.0
+    along = float(rng.choice([0.0, np.pi])) + float(rng.normal(0.0, 0.05))
+    if encounter == VEHICLE:
+        # The ego lane (y = -LANE_Y) stays free ahead of the car; the others are used.
+        y = float(rng.choice([LANE_Y, PARKING_Y, -PARKING_Y]))
+        return np.array([x, y]), along
+    if encounter == PERSON_SIZED and rng.random() < 0.3:
+        return np.array([x, side * (PARKING_Y - 1.0)]), along
+    y = side * float(rng.uniform(*PAVEMENT_Y))
+    return np.array([x, y]), float(rng.uniform(-np.pi, np.pi))
+
+
+def _static_meshes(config: SceneConfig, extent: float) -> list[Mesh]:
+    half = extent / 2
+    if config.kind == "street":
+        static = [slab(-half - 40, half + 40, -FACADE_Y - 5, FACADE_Y + 5, -0.05, 0.0)]
+        if config.walls:
+            for side in (-1, 1):
+                y0 = side * FACADE_Y
+                static.append(
+                    slab(-half - 40, half + 40, min(y0, y0 + side), max(y0, y0 + side), 0, 9)
+                )
+        return static
     static = [slab(-half, half, -half, half, -0.05, 0.0)]
     if config.walls:
         wall_h = 2.5
@@ -156,7 +247,7 @@ def build_scene(seed: int, config: SceneConfig) -> tuple[list[PlacedObject], lis
             slab(-half, half, -half - 0.1, -half, 0, wall_h),
             slab(-half, half, half, half + 0.1, 0, wall_h),
         ]
-    return placed, static, path
+    return static
 
 
 def _radius(obj: PlacedObject) -> float:
@@ -182,20 +273,26 @@ def write_scene_bag(
     config = config or SceneConfig()
     if storage not in STORAGES:
         raise ValueError(f"unknown storage {storage!r}; expected one of {', '.join(STORAGES)}")
-    if config.lidar not in LIDAR_PRESETS:
-        raise ValueError(
-            f"unknown lidar {config.lidar!r}; expected one of {', '.join(LIDAR_PRESETS)}"
-        )
+    lidar = config.resolved_rig().sensor
     out = Path(out)
     if out.exists():
         raise ValueError(f"{out} already exists; expected a new path for the bag folder")
-    lidar = LIDAR_PRESETS[config.lidar]
     typestore = pointlang_typestore(msg_dir)
     T = typestore.types
     placed, static, path = build_scene(seed, config)
-    scene = raycasting_scene([p.mesh for p in placed] + static)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 104729]))
-    reflectivity = rng.uniform(0.2, 1.0, len(placed) + len(static))
+    scene = RayScene()
+    owner = []  # geometry id -> placed object index, or -1 for static meshes
+    for index, obj in enumerate(placed):
+        scene.add(obj.mesh, float(rng.uniform(0.1, 0.9)))
+        owner.append(index)
+        if obj.glass is not None:
+            scene.add(obj.glass, 0.5, glass=True)
+            owner.append(index)
+    for mesh in static:
+        scene.add(mesh, float(rng.uniform(0.1, 0.4)))
+        owner.append(-1)
+    owner_of = np.array(owner)
     fields = [
         T["sensor_msgs/msg/PointField"](name=name, offset=offset, datatype=datatype, count=1)
         for name, offset, datatype in (
@@ -215,7 +312,9 @@ def write_scene_bag(
         }
     )
     plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
-    period_ns = round(1e9 / config.rate_hz)
+    rate = path["rate_hz"]
+    period_ns = round(1e9 / rate)
+    step = np.radians(lidar.azimuth_step_deg)  # each sweep's firing grid starts anywhere in one
     points_total = 0
     with Writer(out, version=9, storage_plugin=plugin) as writer:
         cloud_conn = writer.add_connection(
@@ -226,12 +325,13 @@ def write_scene_bag(
         )
         for k in tqdm(range(config.sweeps), disable=not progress, desc="sweeps", unit="sweep"):
             stamp_ns = config.start_time_ns + k * period_ns
-            sensor = path["start"] + path["velocity"] * (k / config.rate_hz)
-            scan = lidar_scan(scene, sensor, 0.0, lidar, rng)
+            sensor = path["start"] + path["velocity"] * (k / rate)
+            scan = lidar_scan(scene, sensor, 0.0, lidar, rng, azimuth_phase=rng.uniform(0.0, step))
             local = scan.points - sensor.astype(np.float32)  # heading 0: a pure translation
             cloud = np.zeros(len(local), dtype=point_dtype)
             cloud["x"], cloud["y"], cloud["z"] = local[:, 0], local[:, 1], local[:, 2]
-            cloud["intensity"] = 255.0 * reflectivity[scan.geometry_ids] * np.exp(-scan.ranges / 40)
+            reflectivity = scene.reflectivity_of(scan.geometry_ids)
+            cloud["intensity"] = 255.0 * reflectivity * np.exp(-scan.ranges / 40)
             cloud["ring"] = scan.rings
             header = T["std_msgs/msg/Header"](
                 stamp=T["builtin_interfaces/msg/Time"](
@@ -255,7 +355,8 @@ def write_scene_bag(
                 stamp_ns,
                 typestore.serialize_cdr(message, "sensor_msgs/msg/PointCloud2"),
             )
-            hits = np.bincount(scan.geometry_ids, minlength=len(placed) + len(static))
+            owners = owner_of[scan.geometry_ids]
+            hits = np.bincount(owners[owners >= 0], minlength=len(placed))
             objects = []
             for index, obj in enumerate(placed):
                 if hits[index] == 0:
@@ -277,7 +378,7 @@ def write_scene_bag(
                         num_points=int(hits[index]),
                         labels=[
                             T["ros_pointlang/msg/LabelScore"](
-                                label=obj.category.replace("_", " "), score=1.0
+                                label=display_name(obj.category), score=1.0
                             )
                         ],
                         caption=obj.caption,
@@ -294,6 +395,8 @@ def write_scene_bag(
         "bag": str(out),
         "storage": storage,
         "sweeps": config.sweeps,
+        "kind": config.kind,
+        "rig": config.resolved_rig().name,
         "objects": [(i + 1, p.category) for i, p in enumerate(placed)],
         "points": points_total,
     }
