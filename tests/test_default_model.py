@@ -3,6 +3,10 @@
 Fresh LiDAR views of held-out instances (the test split, another seed than training) go through
 the ONNX pipeline as the robot runs it. The floors here are well below the measured figures
 (README, manifest metrics); they catch a broken model or export, not a point of accuracy.
+
+The shipped bundle was trained before data engine v2, on close views from a robot-height LiDAR;
+until it is retrained on the realistic mix (far, sparse, occluded views), its held-out views are
+drawn from that regime: robot rigs at 1-6 m. On the v2 mix it names 0.43 of them right.
 """
 
 from pathlib import Path
@@ -14,8 +18,13 @@ from ros_pointlang.bundle import load_bundle
 from ros_pointlang.pipeline import Pipeline
 from training.data.categories import SEEN_CATEGORIES, SYNONYMS, display_name
 from training.data.objects import generate_object, object_split
+from training.data.views import ViewConfig
 
 BUNDLE = Path(__file__).resolve().parent.parent / "models" / "pointlang-small"
+# The clouds of the bundle's recorded samples, as the data engine made them when it was measured.
+SAMPLE_CLOUDS = Path(__file__).resolve().parent / "data" / "default_model_samples.npz"
+# The views the shipped bundle was trained on (see the module docstring).
+TRAINED_VIEWS = ViewConfig(rigs=("robot-16", "robot-32"), range_m=(1.0, 6.0))
 
 
 def held_out_objects():
@@ -25,7 +34,10 @@ def held_out_objects():
     objects = []
     for category in [c for c in SEEN_CATEGORIES if display_name(c) in known]:
         instances = [i for i in range(200, 400) if object_split(category, i) == "test"][:2]
-        objects += [generate_object(category, i, seed=99, sensor="lidar") for i in instances]
+        objects += [
+            generate_object(category, i, seed=99, sensor="lidar", view=TRAINED_VIEWS)
+            for i in instances
+        ]
     return objects
 
 
@@ -72,14 +84,15 @@ def test_captions_and_answers_of_held_out_lidar_views(pipeline, objects):
 
 
 def test_recorded_samples_reproduce(pipeline):
-    """`pointlang-eval dataset --update-bundle` stored a few outputs beside the metrics; the
-    data engine remakes those test objects and the bundle must say exactly the same again."""
+    """`pointlang-eval dataset --update-bundle` stored a few outputs beside the metrics; on the
+    same clouds the bundle must say exactly the same again. (Retraining the bundle rewrites
+    these samples and must refresh tests/data/default_model_samples.npz with their clouds.)"""
     recorded = load_bundle(BUNDLE).manifest["metrics_samples"]
     assert len(recorded) >= 4
+    with np.load(SAMPLE_CLOUDS) as stored:
+        clouds = {key: stored[key] for key in stored.files}
     for sample in recorded:
-        category, instance = sample["id"].rsplit("_", 1)
-        obj = generate_object(category, int(instance), sample["data_seed"], sample["sensor"])
-        assert obj.captions == sample["references"], "the data engine no longer remakes it"
-        assert pipeline.caption(obj.cloud).text == sample["caption"], sample["id"]
+        cloud = clouds[f"{sample['id']}/{sample['sensor']}"]
+        assert pipeline.caption(cloud).text == sample["caption"], sample["id"]
         for pair in sample["qa"]:
-            assert pipeline.answer(obj.cloud, pair["question"]).text == pair["predicted"], pair
+            assert pipeline.answer(cloud, pair["question"]).text == pair["predicted"], pair
