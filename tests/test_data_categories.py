@@ -1,5 +1,9 @@
+from collections import Counter
+
 from training.data.categories import (
     CATEGORIES,
+    DOMAIN,
+    LABEL_CATEGORIES,
     MODELNET40,
     SEEN_CATEGORIES,
     SYNONYMS,
@@ -12,10 +16,19 @@ from training.data.categories import (
 
 def test_modelnet40_first_then_the_other_domains_split_seen_and_unseen():
     assert CATEGORIES[:40] == MODELNET40 and len(set(CATEGORIES)) == len(CATEGORIES)
-    assert len(CATEGORIES) >= 40 + 42
     assert set(SEEN_CATEGORIES) | set(UNSEEN_CATEGORIES) == set(CATEGORIES)
     assert not set(SEEN_CATEGORIES) & set(UNSEEN_CATEGORIES)
-    assert len([c for c in UNSEEN_CATEGORIES if c in MODELNET40]) == 10
+    total, unseen = Counter(DOMAIN.values()), Counter(DOMAIN[c] for c in UNSEEN_CATEGORIES)
+    assert (total["modelnet"], unseen["modelnet"]) == (40, 10)
+    assert total["outdoor"] >= 42 and unseen["outdoor"] >= 10
+    assert total["indoor"] >= 38 and unseen["indoor"] >= 10
+    # The generic family is trained on (its captions are geometry only) and labels nothing.
+    assert (total["generic"], unseen["generic"]) == (1, 0)
+    assert len(UNSEEN_CATEGORIES) >= 30
+
+
+def test_label_categories_are_every_category_but_the_generic_family():
+    assert set(CATEGORIES) - set(LABEL_CATEGORIES) == {"primitive_shape"}
 
 
 def test_display_names_use_spaces():

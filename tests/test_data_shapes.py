@@ -46,7 +46,7 @@ def test_instances_are_metric_grounded_and_varied(category):
 def test_chair_leg_count_matches_geometry_parameter():
     for seed in range(20):
         shape = build_shape("chair", np.random.default_rng(seed))
-        expected = {"four legs": 4, "three legs": 3, "swivel": 5}[shape.params["base"]]
+        expected = {"four legs": 4, "three legs": 3}[shape.params["base"]]
         assert shape.counts["legs"] == expected
 
 

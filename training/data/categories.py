@@ -21,6 +21,10 @@ MODELNET40: tuple[str, ...] = _modelnet.NAMES
 DOMAIN: dict[str, str] = {name: family.domain for name, family in FAMILIES.items()}
 UNSEEN_CATEGORIES: tuple[str, ...] = tuple(n for n, f in FAMILIES.items() if f.unseen)
 SEEN_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if c not in UNSEEN_CATEGORIES)
+# Categories whose name labels an object a robot would look for: every one but the generic family,
+# whose name only says "made of primitives" and whose captions carry what it teaches. Label
+# vocabularies and zero-shot scoring use these.
+LABEL_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if DOMAIN[c] != "generic")
 # Words a caption may use for the object itself; the first is the canonical spoken name.
 SYNONYMS: dict[str, tuple[str, ...]] = {name: f.synonyms for name, f in FAMILIES.items()}
 HEIGHT_RANGE_M: dict[str, tuple[float, float]] = {
@@ -32,6 +36,7 @@ __all__ = [
     "DOMAIN",
     "DOMAINS",
     "HEIGHT_RANGE_M",
+    "LABEL_CATEGORIES",
     "MODELNET40",
     "SEEN_CATEGORIES",
     "SYNONYMS",

@@ -1,21 +1,30 @@
 """Captions and question-answer pairs written from a shape's true facts.
 
 Several templates and the category's synonyms are mixed per object so a model has to read the
-geometry rather than memorise one sentence. Answers are short and canonical so exact match is a
-fair QA metric: counts as words ("four"), "yes"/"no", the category's spoken name ("flower pot"),
-sizes as "0.45 m" (two decimals below 0.3 m, see ``ros_pointlang.decode.format_metres``), single
-attribute words.
+geometry rather than memorise one sentence. Captions teach geometry, not just names: besides the
+parts, counts and attributes a builder records, they state proportions ("tall and narrow",
+"about twice as tall as it is wide"), the outline seen from above ("a round footprint"), a size
+against the human body ("knee-high") and metric sizes in varied wording, all measured from the
+built mesh (``geometry_of``), and some captions leave the name out entirely, so a description
+can find an object whose name the model never saw.
+
+Answers are short and canonical so exact match is a fair QA metric: counts as words ("four"),
+"yes"/"no", the category's spoken name ("flower pot"), sizes as "0.45 m" (two decimals below
+0.3 m, see ``ros_pointlang.decode.format_metres``), single attribute or shape words.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import ConvexHull, QhullError
 
 # The runtime's definition: a box prompt (ros_pointlang/decode.py) spells sizes as answers do.
 from ros_pointlang.decode import format_metres
-from training.data.categories import SYNONYMS, display_name
+from training.data.categories import DOMAIN, SYNONYMS, display_name
 from training.data.families import Shape
 
 _ONES = (
@@ -35,6 +44,10 @@ _SINGULAR = {
     "tuning pegs": "tuning peg",
     "basins": "basin",
     "compartments": "compartment",
+    "boxes": "box",
+    "columns of doors": "column of doors",
+    "spokes on the base": "spoke on the base",
+    "shelf levels": "shelf level",
 }
 
 ORIENTATION_ANSWERS = ("towards the sensor", "away from the sensor", "left", "right")
@@ -83,6 +96,139 @@ def _join(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+# ---------------------------------------------------------------- geometry words
+#
+# Every band leaves a gap to the next, so an object near a boundary gets no word rather than a
+# word that a centimetre of rounding would make false.
+
+
+def proportion_words(depth: float, width: float, height: float) -> tuple[str, ...]:
+    """Words for the overall proportions: "tall", "narrow", "low", "wide", "flat", "long".
+
+    Height is compared with the larger horizontal side: at least 2.5 times is "tall" and
+    "narrow", 1.5 times "tall", at most half "low" and "wide", at most a fifth "flat". A
+    footprint at least 2.5 times as long as it is broad adds "long" (unless the object is tall).
+    """
+    across, broad = max(depth, width), min(depth, width)
+    ratio = height / across
+    if ratio >= 2.5:
+        words = ["tall", "narrow"]
+    elif ratio >= 1.5:
+        words = ["tall"]
+    elif ratio <= 0.2:
+        words = ["flat"]
+    elif ratio <= 0.5:
+        words = ["low", "wide"]
+    else:
+        words = []
+    if across >= 2.5 * broad and ratio < 1.5:
+        words.append("long")
+    return tuple(words)
+
+
+def ratio_phrase(width: float, height: float) -> str | None:
+    """ "about twice as tall as it is wide", "about as tall as it is wide", ... or None.
+
+    Said only where the ratio is near a whole number or one and a half (within 12 %).
+    """
+    if width <= 0 or height <= 0:
+        return None
+    ratio = height / width
+    if 0.88 <= ratio <= 1.14:
+        return "about as tall as it is wide"
+    big, longer, shorter = (ratio, "tall", "wide") if ratio > 1 else (1 / ratio, "wide", "tall")
+    if 1.35 <= big <= 1.65:
+        times = "one and a half times"
+    elif big > 6.5:
+        return f"more than six times as {longer} as it is {shorter}"
+    else:
+        n = round(big)
+        if n < 2 or abs(big - n) > 0.12 * n:
+            return None
+        times = "twice" if n == 2 else f"{number_word(n)} times"
+    return f"about {times} as {longer} as it is {shorter}"
+
+
+def body_size_words(depth: float, width: float, height: float) -> str | None:
+    """A size against the human body: "hand-sized", "ankle-high", "knee-high", "waist-high",
+    "about head height", "well above head height"; None between the bands."""
+    if max(depth, width, height) < 0.3:
+        return "hand-sized"
+    for low, high, words in (
+        (0.05, 0.2, "ankle-high"),
+        (0.3, 0.6, "knee-high"),
+        (0.75, 1.15, "waist-high"),
+        (1.5, 1.95, "about head height"),
+        (2.1, np.inf, "well above head height"),
+    ):
+        if low <= height < high:
+            return words
+    return None
+
+
+def footprint_word(points_xy: np.ndarray, depth: float, width: float) -> str | None:
+    """The outline seen from above: "round", "oval", "square", "rectangular" or None.
+
+    Measured by how much of its bounding rectangle the outline's convex hull fills: a circle
+    fills pi/4 (0.785; 0.77 for the meshes' polygons), a rectangle all of it.
+    """
+    if min(depth, width) <= 1e-6:
+        return None
+    try:
+        fill = ConvexHull(points_xy).volume / (depth * width)  # a 2-D hull's volume is its area
+    except QhullError:
+        return None
+    aspect = max(depth, width) / min(depth, width)
+    if fill >= 0.95:
+        return "square" if aspect <= 1.08 else "rectangular" if aspect >= 1.2 else None
+    if 0.72 <= fill <= 0.82:
+        return "round" if aspect <= 1.08 else "oval" if aspect >= 1.2 else None
+    return None
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """What the mesh itself says about an object, in words (each None or empty when unclear)."""
+
+    depth: float
+    width: float
+    height: float
+    proportions: tuple[str, ...]
+    ratio: str | None
+    body_size: str | None
+    footprint: str | None
+
+    @property
+    def proportion_phrase(self) -> str:
+        """ "tall and narrow", "low, wide and long", or "" when nothing stands out."""
+        return _join(list(self.proportions)) if self.proportions else ""
+
+    def clauses(self) -> list[str]:
+        """Phrases that complete "it is ...": "knee-high", "round when seen from above"."""
+        out = [c for c in (self.ratio, self.body_size) if c]
+        if self.footprint:
+            out.append(f"{self.footprint} when seen from above")
+        return out or [f"{format_metres(self.depth)} by {format_metres(self.width)} across"]
+
+
+def geometry_of(shape: Shape) -> Geometry:
+    depth, width, height = shape.dimensions()
+    # Objects without a front have no defined width: compare with the larger side instead.
+    across = width if shape.has_front else max(depth, width)
+    return Geometry(
+        depth,
+        width,
+        height,
+        proportion_words(depth, width, height),
+        ratio_phrase(across, height),
+        body_size_words(depth, width, height),
+        footprint_word(shape.mesh.vertices[:, :2], depth, width),
+    )
+
+
+# ---------------------------------------------------------------- parts and names
+
+
 def _detail_phrases(shape: Shape) -> list[str]:
     """Everything true about the parts, as noun phrases ("four legs", "a round seat")."""
     out = [count_phrase(noun, n) for noun, n in shape.counts.items() if n > 0]
@@ -115,22 +261,44 @@ def _object_adjectives(shape: Shape) -> list[str]:
     ]
 
 
+# "A~"/"a~" stand for the article of the word that follows, fixed once the caption is written.
 _CAPTION_TEMPLATES = (
-    "{A} {adj}{name} with {details}, about {height} tall.",
-    "This is {a} {adj}{name}. It is {height} high, {width} wide and {depth} deep{facing}.",
-    "{A} {name} {height} tall{facing}: {details}.",
-    "{Adj}{name} with {details}; roughly {height} in height and {width} across.",
-    "A point cloud of {a} {adj}{name}, {height} tall, with {details}.",
-    "{A} {adj}{name}{facing}, {height} tall. It has {details}.",
-    "Scan of {a} {name}: {details}. Height about {height}.",
+    "A~ {adj}{name} with {details}, about {height} tall.",
+    "This is a~ {adj}{name}. It is {height} high, {width} wide and {depth} deep{facing}.",
+    "A~ {name} {height} tall{facing}: {details}.",
+    "{adj}{name} with {details}; roughly {height} in height and {width} across.",
+    "A point cloud of a~ {adj}{name}, {height} tall, with {details}.",
+    "A~ {adj}{name}{facing}, {height} tall. It has {details}.",
+    "Scan of a~ {name}: {details}. Height about {height}.",
+    # Geometry first: proportions, ratios, outline and body size, measured from the mesh.
+    "A~ {prop}{name}, {clause}, standing {height} high.",
+    "A~ {prop}{adj}{name} {height} tall with {details}; it is {clause}.",
+    "Something {clause} and {height} tall: a~ {adj}{name} with {details}.",
+    "A~ {adj}{name} reaching {height}, on a footprint of {depth} by {width}, with {details}.",
+    "A~ {prop}{name} with {footprint}{details}, {height} from the floor to the top.",
+    # No name at all: only the geometry, as a person describes a thing they cannot name.
+    "A~ {prop}{thing} with {details}, {height} tall and {width} wide{facing}.",
+    "A~ {thing} {height} high with {footprint}{details}; it is {clause}.",
 )
+
+_THINGS = ("object", "thing", "item")
+
+
+def _articles(text: str) -> str:
+    """Each "A~ word" / "a~ word" as "A word" / "an word" as the word needs."""
+
+    def article(match: re.Match) -> str:
+        word = _article(match.group(2))
+        return (word.capitalize() if match.group(1) == "A" else word) + " " + match.group(2)
+
+    return re.sub(r"\b([Aa])~ (\w)", article, text)
 
 
 def captions_for(
     shape: Shape, orientation: str | None, rng: np.random.Generator, count: int = 4
 ) -> list[str]:
     """``count`` distinct captions for one object, each stating its height in metres."""
-    depth, width, height = shape.dimensions()
+    geometry = geometry_of(shape)
     names = shape.names or SYNONYMS[shape.category]
     adjectives = _object_adjectives(shape)
     details = _detail_phrases(shape)
@@ -141,32 +309,47 @@ def captions_for(
             if orientation != "left" and orientation != "right"
             else (f", turned to the {orientation}")
         )
+    clauses = geometry.clauses()
+    # A template that names the footprint takes its clause from the other facts.
+    other_clauses = [c for c in clauses if "seen from above" not in c] or [
+        f"{format_metres(geometry.depth)} by {format_metres(geometry.width)} across"
+    ]
     chosen = rng.permutation(len(_CAPTION_TEMPLATES))
-    captions = []
+    captions: list[str] = []
     for i in chosen:
         template = _CAPTION_TEMPLATES[i]
+        pick_from = lambda options: options[int(rng.integers(len(options)))]  # noqa: E731
         name = names[int(rng.integers(len(names)))]
         adj = (adjectives[int(rng.integers(len(adjectives)))] + " ") if adjectives else ""
+        prop = geometry.proportion_phrase
+        # Never "a tall and narrow tall fridge": the proportion words yield to the adjective.
+        prop = "" if not prop or set(adj.split()) & set(geometry.proportions) else prop + " "
         picked = (
             list(rng.permutation(details)[: int(rng.integers(1, min(4, len(details)) + 1))])
             if details
             else []
         )
         detail = _join(picked) if picked else "a plain shape"
-        lead = adj + name if "{adj}" in template.lower() else name
+        footprint = f"a {geometry.footprint} footprint and " if geometry.footprint else ""
+        if not picked and footprint:
+            footprint, detail = "", f"a {geometry.footprint} footprint"
         text = template.format(
-            A=_article(lead).capitalize(),
-            a=_article(lead),
-            Adj=adj,
             adj=adj,
             name=name,
+            prop=prop,
+            thing=_THINGS[int(rng.integers(len(_THINGS)))],
             details=detail,
-            height=format_metres(height),
-            width=format_metres(width),
-            depth=format_metres(depth),
+            footprint=footprint,
+            clause=pick_from(other_clauses if "{footprint}" in template else clauses),
+            height=format_metres(geometry.height),
+            width=format_metres(geometry.width),
+            depth=format_metres(geometry.depth),
             facing=facing,
         )
+        text = _articles(text)
         text = text[0].upper() + text[1:]
+        if text in captions:
+            continue
         captions.append(text)
         if len(captions) == count:
             break
@@ -192,7 +375,8 @@ def questions_for(
     ``distractors`` are the category names a "is this a ...?" question may use for a "no"
     answer; pass only seen categories for training objects so unseen names never leak.
     """
-    _depth, width, height = shape.dimensions()
+    geometry = geometry_of(shape)
+    depth, width, height = geometry.depth, geometry.width, geometry.height
     name = display_name(shape.category)
     pick = lambda options: options[int(rng.integers(len(options)))]  # noqa: E731
     qa = [
@@ -215,6 +399,7 @@ def questions_for(
             "size",
         ),
         _qa(pick(("how wide is it?", "what is its width?")), format_metres(width), "size"),
+        _qa(pick(("how deep is it?", "what is its depth?")), format_metres(depth), "size"),
     ]
     for noun, n in shape.counts.items():
         qa.append(
@@ -266,11 +451,39 @@ def questions_for(
             "yes/no",
         )
     )
-    other = [c for c in distractors if c != shape.category]
+    # Proportions and outline, asked only where the mesh makes the answer clear.
+    across = max(depth, width)
+    if not 0.8 <= height / across <= 1.25:
+        qa.append(
+            _qa(
+                pick(("is it taller than it is wide?", "is its height greater than its width?")),
+                "yes" if height > across else "no",
+                "yes/no",
+            )
+        )
+    if geometry.footprint:
+        qa.append(
+            _qa(
+                pick(("what shape is its footprint?", "what shape is it seen from above?")),
+                geometry.footprint,
+                "shape",
+            )
+        )
+    if geometry.proportions:
+        qa.append(
+            _qa(
+                pick(("what are its proportions?", "how is it proportioned?")),
+                geometry.proportion_phrase,
+                "shape",
+            )
+        )
+    # The generic family's name labels nothing, so it is never offered as a wrong answer.
+    other = [c for c in distractors if c != shape.category and DOMAIN.get(c) != "generic"]
     if other and rng.random() < 0.5:
-        qa.append(_qa(f"is this a {display_name(pick(other))}?", "no", "yes/no"))
+        wrong = display_name(pick(other))
+        qa.append(_qa(f"is this {_article(wrong)} {wrong}?", "no", "yes/no"))
     else:
-        qa.append(_qa(f"is this a {name}?", "yes", "yes/no"))
+        qa.append(_qa(f"is this {_article(name)} {name}?", "yes", "yes/no"))
     if orientation is not None and shape.has_front:
         qa.append(
             _qa(

@@ -2,7 +2,8 @@
 
 - ``common``: ``Shape`` (mesh + true facts), ``Family`` (a registered category) and part helpers.
 - ``modelnet``: the 40 ModelNet40 categories (the benchmark vocabulary, in ModelNet label order).
-- ``outdoor``, ``indoor``: what a robot meets on streets and in buildings.
+- ``outdoor``: what a robot meets on streets.
+- ``indoor``, ``appliances``, ``warehouse``: what it meets in buildings (all domain "indoor").
 - ``generic``: random assemblies of primitives, captioned by geometry alone.
 
 The registry order is fixed (ModelNet first, in its label order, then each domain in its own
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.data.families import generic, indoor, modelnet, outdoor
+from training.data.families import appliances, generic, indoor, modelnet, outdoor, warehouse
 from training.data.families.common import Family, Shape
 
 DOMAINS: tuple[str, ...] = ("modelnet", "outdoor", "indoor", "generic")
@@ -21,7 +22,7 @@ DOMAINS: tuple[str, ...] = ("modelnet", "outdoor", "indoor", "generic")
 
 def _registry() -> dict[str, Family]:
     families: dict[str, Family] = {}
-    for module in (modelnet, outdoor, indoor, generic):
+    for module in (modelnet, outdoor, indoor, appliances, warehouse, generic):
         for name, family in module.FAMILIES.items():
             if name in families:
                 raise ValueError(f"category {name!r} is registered twice; names must be unique")

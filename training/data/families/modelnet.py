@@ -196,7 +196,8 @@ HEIGHT_RANGE_M: dict[str, tuple[float, float]] = {
 def build_chair(rng: np.random.Generator) -> Shape:
     seat_h, seat_w, seat_d = rng.uniform(0.42, 0.5), rng.uniform(0.4, 0.56), rng.uniform(0.38, 0.52)
     seat_t = rng.uniform(0.03, 0.07)
-    base = pick(rng, ["four legs", "four legs", "three legs", "swivel"])
+    # No swivel base: a chair on a five-star base with wheels is the indoor "office_chair".
+    base = pick(rng, ["four legs", "four legs", "three legs"])
     seat_shape = "round" if base == "three legs" else pick(rng, ["square", "square", "round"])
     back_h, tilt = rng.uniform(0.25, 0.6), rng.uniform(0.0, 0.25)
     slatted = bool(rng.random() < 0.4)
@@ -210,21 +211,14 @@ def build_chair(rng: np.random.Generator) -> Shape:
         )
     else:
         parts.append(box((seat_d, seat_w, seat_t), (0, 0, seat_h - seat_t / 2)))
-    if base == "swivel":
-        legs = 5
-        parts.append(cylinder(0.025, top - 0.08, (0, 0, (top + 0.08) / 2)))
-        for x, y in ring_points(5, 0.3):
-            parts.append(rod((0, 0, 0.08), (x, y, 0.06), 0.02, 4))
-            parts.append(ellipsoid(0.03, (x, y, 0.03), 5))
+    legs = 4 if base == "four legs" else 3
+    square_legs = bool(rng.random() < 0.5)
+    r = rng.uniform(0.015, 0.03)
+    if legs == 4:
+        corners = rect_corners(seat_d / 2 - r - 0.01, seat_w / 2 - r - 0.01)
     else:
-        legs = 4 if base == "four legs" else 3
-        square_legs = bool(rng.random() < 0.5)
-        r = rng.uniform(0.015, 0.03)
-        if legs == 4:
-            corners = rect_corners(seat_d / 2 - r - 0.01, seat_w / 2 - r - 0.01)
-        else:
-            corners = ring_points(3, min(seat_d, seat_w) / 2 - 0.04, np.pi)
-        parts += leg_rods(corners, top, r, square_legs, splay=rng.uniform(0.0, 0.15))
+        corners = ring_points(3, min(seat_d, seat_w) / 2 - 0.04, np.pi)
+    parts += leg_rods(corners, top, r, square_legs, splay=rng.uniform(0.0, 0.15))
     # Back at the rear (-x), leaning back by ``tilt``.
     back_x = -seat_d / 2 + 0.02
     lean = rot_y(-tilt)
@@ -263,8 +257,7 @@ def build_chair(rng: np.random.Generator) -> Shape:
             Attribute("back", "tall" if back_h > 0.42 else "low", ("tall", "low")),
             Attribute("back", "slatted" if slatted else "solid", ("slatted", "solid")),
         ],
-        features={"armrests": arms, "wheels": base == "swivel"},
-        names=("chair", "office chair", "swivel chair") if base == "swivel" else (),
+        features={"armrests": arms, "wheels": False},
     )
 
 
