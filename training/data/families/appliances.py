@@ -62,6 +62,7 @@ def build_refrigerator(rng: np.random.Generator) -> Shape:
             slab(x + 0.015, x + 0.025, -width / 2 + f, width / 2 - f, lift + 2 * f, height - f)
         )
         doors = 1
+        parts += bar_handle(x + 0.04, width / 2 - 0.08, lift + 0.3 * height, lift + 0.6 * height)
     else:
         parts = [slab(-x, x, -width / 2, width / 2, lift, height)]
         shelves = 0
@@ -80,16 +81,18 @@ def build_refrigerator(rng: np.random.Generator) -> Shape:
             ]
         for y0, y1, z0, z1 in splits:
             parts.append(slab(x, x + 0.05, y0 + 0.003, y1 - 0.003, z0 + 0.003, z1 - 0.003))
+            # A handle at the free edge: beside the seam of side-by-side doors, else on the right.
+            yh = (
+                (y1 - 0.05 if y0 < -width / 4 else y0 + 0.05)
+                if layout == "side by side"
+                else (width / 2 - 0.05)
+            )
+            zc, span = (z0 + z1) / 2, min(0.25, (z1 - z0) * 0.4)
+            if recessed:
+                parts.append(box((0.01, 0.03, span), (x + 0.055, yh, zc)))
+            else:
+                parts += bar_handle(x + 0.05, yh, zc - span / 2, zc + span / 2)
         doors = len(splits)
-    for y0, y1, z0, z1 in [] if layout == "glass front" else splits:
-        yh = y1 - 0.05 if y1 < width / 2 - 0.01 or doors == 1 or y0 < 0 else y0 + 0.05
-        zc, span = (z0 + z1) / 2, min(0.25, (z1 - z0) * 0.4)
-        if recessed:
-            parts.append(box((0.01, 0.03, span), (x + 0.055, yh, zc)))
-        else:
-            parts += bar_handle(x + 0.05, yh, zc - span / 2, zc + span / 2)
-    if layout == "glass front":
-        parts += bar_handle(x + 0.04, width / 2 - 0.08, lift + 0.3 * height, lift + 0.6 * height)
     dispenser = bool(layout == "side by side" and rng.random() < 0.6)
     if dispenser:
         parts.append(box((0.02, 0.2, 0.3), (x + 0.06, -width * 0.28, height * 0.6)))
@@ -599,9 +602,7 @@ def build_printer(rng: np.random.Generator) -> Shape:
         parts.append(
             slab(-x, x * 0.3, -width * 0.45, width * 0.45, z + 0.07, z + 0.11)
         )  # document feeder
-        parts.append(
-            box((0.06, 0.16, 0.1), (x - 0.06, width / 2 - 0.1, z + 0.04), None)
-        )  # control panel
+        parts.append(box((0.06, 0.16, 0.1), (x - 0.06, width / 2 - 0.1, z + 0.04)))  # control panel
     return finish_shape(
         "printer",
         parts,

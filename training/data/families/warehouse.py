@@ -46,7 +46,7 @@ def build_cardboard_box(rng: np.random.Generator) -> Shape:
             # Long flaps folded outwards and down, leaning away from the opening.
             for sy in (-1, 1):
                 parts.append(
-                    box((d, t, w / 2 * 0.9), (dx, dy + sy * (w / 2 + 0.03), z + h + w * 0.15), None)
+                    box((d, t, w / 2 * 0.9), (dx, dy + sy * (w / 2 + 0.03), z + h + w * 0.15))
                 )
         else:
             parts.append(slab(dx - d / 2, dx + d / 2, dy - w / 2, dy + w / 2, z, z + h))
