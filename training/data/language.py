@@ -45,6 +45,7 @@ _SINGULAR = {
     "basins": "basin",
     "compartments": "compartment",
     "boxes": "box",
+    "latches": "latch",
     "columns of doors": "column of doors",
     "spokes on the base": "spoke on the base",
     "shelf levels": "shelf level",
@@ -247,7 +248,9 @@ def _detail_phrases(shape: Shape) -> list[str]:
             f"{_article(words)} {words} {part}" if not part.endswith("s") else f"{words} {part}"
         )
     for phrase, present in shape.features.items():
-        if present and phrase not in out and not any(phrase.endswith(p) for p in out):
+        # "wheels" adds nothing after "four wheels", nor "a gripper" after "a two-finger gripper".
+        core = phrase.removeprefix("a ").removeprefix("an ")
+        if present and not any(p == phrase or p.endswith(" " + core) for p in out):
             out.append(phrase)
     return out
 
@@ -272,7 +275,7 @@ _CAPTION_TEMPLATES = (
     "Scan of a~ {name}: {details}. Height about {height}.",
     # Geometry first: proportions, ratios, outline and body size, measured from the mesh.
     "A~ {prop}{name}, {clause}, standing {height} high.",
-    "A~ {prop}{adj}{name} {height} tall with {details}; it is {clause}.",
+    "A~ {prop}{adj}{name} with {details}, {height} high; it is {clause}.",
     "Something {clause} and {height} tall: a~ {adj}{name} with {details}.",
     "A~ {adj}{name} reaching {height}, on a footprint of {depth} by {width}, with {details}.",
     "A~ {prop}{name} with {footprint}{details}, {height} from the floor to the top.",
@@ -321,6 +324,8 @@ def captions_for(
         pick_from = lambda options: options[int(rng.integers(len(options)))]  # noqa: E731
         name = names[int(rng.integers(len(names)))]
         adj = (adjectives[int(rng.integers(len(adjectives)))] + " ") if adjectives else ""
+        if adj and adj.strip() in name.split():
+            adj = ""  # not "a cordless cordless drill"
         prop = geometry.proportion_phrase
         # Never "a tall and narrow tall fridge": the proportion words yield to the adjective.
         prop = "" if not prop or set(adj.split()) & set(geometry.proportions) else prop + " "
@@ -330,9 +335,10 @@ def captions_for(
             else []
         )
         detail = _join(picked) if picked else "a plain shape"
-        footprint = f"a {geometry.footprint} footprint and " if geometry.footprint else ""
-        if not picked and footprint:
-            footprint, detail = "", f"a {geometry.footprint} footprint"
+        outline = geometry.footprint
+        footprint = f"{_article(outline)} {outline} footprint and " if outline else ""
+        if not picked and outline:
+            footprint, detail = "", f"{_article(outline)} {outline} footprint"
         text = template.format(
             adj=adj,
             name=name,

@@ -192,7 +192,6 @@ def build_microwave(rng: np.random.Generator) -> Shape:
         ),
         glass_parts=glass_parts,
         counts={"dials": 2} if dial else {"buttons": buttons},
-        attributes=[Attribute("controls", "dials" if dial else "buttons", ("dials", "buttons"))],
         features={"a glass door window": True, "a door handle": handle, "a turntable": turntable},
     )
 

@@ -72,8 +72,8 @@ def build_cardboard_box(rng: np.random.Generator) -> Shape:
 def build_pallet(rng: np.random.Generator) -> Shape:
     size = pick(rng, [(1.2, 0.8), (1.2, 1.0), (1.0, 1.0), (1.2, 0.8)])
     length, width = size
-    material = pick(rng, ["wood", "wood", "plastic"])
-    deck_boards = int(rng.integers(5, 9)) if material == "wood" else 0
+    material = pick(rng, ["wooden", "wooden", "plastic"])
+    deck_boards = int(rng.integers(5, 9)) if material == "wooden" else 0
     block_h = rng.uniform(0.08, 0.1)
     load = pick(rng, ["none", "none", "boxes", "wrapped"])
     parts = []
@@ -87,7 +87,7 @@ def build_pallet(rng: np.random.Generator) -> Shape:
     for x in (-length / 2 + 0.05, 0.0, length / 2 - 0.05):
         parts.append(slab(x - 0.05, x + 0.05, -width / 2, width / 2, z, z + board_t))
     z += board_t
-    if material == "wood":
+    if material == "wooden":
         gap_w = width / deck_boards
         for k in range(deck_boards):
             y0 = -width / 2 + k * gap_w
@@ -137,7 +137,7 @@ def build_pallet(rng: np.random.Generator) -> Shape:
         ),
         counts={"deck boards": deck_boards} if deck_boards else {},
         attributes=[
-            Attribute("pallet", material, ("wood", "plastic")),
+            Attribute("pallet", material, ("wooden", "plastic")),
             Attribute("pallet", "loaded" if load != "none" else "empty", ("loaded", "empty")),
         ],
         features={
@@ -396,7 +396,7 @@ def build_hand_truck(rng: np.random.Generator) -> Shape:
         attributes=[
             Attribute("handle", "loop" if handle == "loop" else "split", ("loop", "split"))
         ],
-        features={"a toe plate": True, "two large wheels": True},
+        features={"a toe plate": True, "a frame tilted back": lean > 0.15},
     )
 
 
