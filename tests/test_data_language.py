@@ -9,6 +9,7 @@ from training.data.language import (
     body_size_words,
     captions_for,
     footprint_word,
+    form_word,
     format_metres,
     geometry_of,
     number_word,
@@ -17,7 +18,7 @@ from training.data.language import (
     questions_for,
     ratio_phrase,
 )
-from training.data.mesh import box, cylinder, merge, rod
+from training.data.mesh import box, cone, cylinder, ellipsoid, lathe, merge, rod
 
 
 def test_number_words_and_metres():
@@ -199,5 +200,40 @@ def test_geometry_answers_agree_with_the_mesh():
                 assert answer == geometry.footprint and item["type"] == "shape"
             if "proportion" in question:
                 assert answer == geometry.proportion_phrase
+            if question in ("what shape is it?", "what is its overall form?"):
+                assert answer == geometry.form
             if question.startswith("is this"):
                 assert "primitive shape" not in question or shape.category == "primitive_shape"
+
+
+def test_form_word_reads_the_body_from_horizontal_slices():
+    assert form_word(box((0.5, 0.6, 1.0))) == "boxy"
+    assert form_word(cylinder(0.3, 1.0, segments=24)) == "cylindrical"
+    assert form_word(lathe([0.3, 0.3], [0.0, 1.0], 24)) == "cylindrical"  # an open tube too
+    assert form_word(cone(0.3, 1.0, segments=24)) == "tapering"
+    assert form_word(ellipsoid(0.4, resolution=12)) == "ball-shaped"
+    # Legs, a pole on a wide base, a flat disc: no closed wall filling the footprint.
+    table = merge(
+        [box((1.0, 0.6, 0.04), (0, 0, 0.73))]
+        + [rod((x, y, 0.71), (x, y, 0.0), 0.02) for x in (-0.45, 0.45) for y in (-0.25, 0.25)]
+    )
+    assert form_word(table) is None
+    pole = merge([cylinder(0.3, 0.03, (0, 0, 0.015)), cylinder(0.02, 1.5, (0, 0, 0.78))])
+    assert form_word(pole) is None
+    assert form_word(cylinder(0.4, 0.05, segments=24)) is None
+
+
+def test_form_word_names_the_generic_bodies_it_is_sure_of():
+    expected = {"box": "boxy", "cylinder": "cylindrical", "tube": "cylindrical"}
+    expected |= {"sphere": "ball-shaped", "tapered column": "tapering"}
+    checked = 0
+    for seed in range(400):
+        shape = build_shape("primitive_shape", np.random.default_rng(seed))
+        p = shape.params
+        plain = p["base"] == "none" and p["top"] == "none" and not p["side_arms"]
+        if not plain or p["ring_handle"]:
+            continue
+        word = form_word(shape.mesh)
+        assert word in (expected.get(p["body"]), None, "tapering" if p["body"] == "dome" else None)
+        checked += word is not None
+    assert checked >= 3

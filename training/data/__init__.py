@@ -6,7 +6,7 @@ Modules:
 - ``families``: one parametric family per category, one module per domain, returning a ``Shape``
   (mesh + true facts).
 - ``sensors``: surface sampling; LiDARs and depth cameras from datasheets, as rigs, by ray casting.
-- ``language``: captions and QA pairs written from a shape's true facts.
+- ``language``: captions and QA pairs written from a shape's true facts and measured geometry.
 - ``views``: objects where a rig meets them (range, mount height, occluders, ground, crop).
 - ``objects``: one object record end to end, and whole datasets with a manifest.
 - ``manifest``: the dataset manifest's one writer and reader.

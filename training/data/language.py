@@ -26,6 +26,8 @@ from scipy.spatial import ConvexHull, QhullError
 from ros_pointlang.decode import format_metres
 from training.data.categories import DOMAIN, SYNONYMS, display_name
 from training.data.families import Shape
+from training.data.mesh import Mesh
+from training.data.sensors import sample_surface
 
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -187,6 +189,65 @@ def footprint_word(points_xy: np.ndarray, depth: float, width: float) -> str | N
     return None
 
 
+def _closed_outline(points: np.ndarray) -> tuple[float, float, float] | None:
+    """(hull area, how much of its bounding rectangle the hull fills, aspect) of the points seen
+    from above, or None unless they make a closed wall (points in all 12 sectors round it)."""
+    if len(points) < 24:
+        return None
+    lo, hi = points[:, :2].min(0), points[:, :2].max(0)
+    size = hi - lo
+    if size.min() <= 1e-6:
+        return None
+    offsets = points[:, :2] - (lo + hi) / 2
+    sectors = np.floor((np.arctan2(offsets[:, 1], offsets[:, 0]) + np.pi) / (2 * np.pi) * 12)
+    if len(np.unique(sectors)) < 11:
+        return None
+    try:
+        area = ConvexHull(points[:, :2]).volume  # a 2-D hull's volume is its area
+    except QhullError:
+        return None
+    return area, area / (size[0] * size[1]), size.max() / size.min()
+
+
+def form_word(mesh: Mesh) -> str | None:
+    """The body's form: "boxy", "cylindrical", "tapering" or "ball-shaped"; None otherwise.
+
+    Read from five horizontal slices of the surface (points sampled with a fixed seed, so the
+    measurement never draws from the data's random stream). Every slice must be a closed wall
+    (points all round its outline) and the body must fill the footprint (a pole on a wide base is
+    not a cylinder): rectangular slices of one size make a box, round ones of one size a
+    cylinder, round ones shrinking steadily to the top a taper, round ones widest in the middle
+    a ball. Legs, frames and open structures give no word.
+    """
+    points = sample_surface(mesh, 800, np.random.default_rng(0)).astype(np.float64)
+    z = points[:, 2] - points[:, 2].min()
+    height = float(z.max())
+    if height <= 1e-6:
+        return None
+    slices = []
+    for f in (0.1, 0.3, 0.5, 0.7, 0.9):
+        outline = _closed_outline(points[np.abs(z - f * height) < 0.06 * height])
+        if outline is None:
+            return None  # most objects stop here, before any hull is computed
+        slices.append(outline)
+    footprint = _closed_outline(points)
+    if footprint is None:
+        return None
+    areas, fills, aspects = (np.array(column) for column in zip(*slices, strict=True))
+    areas = areas / footprint[0]
+    is_round = bool(np.all((fills >= 0.7) & (fills <= 0.84) & (aspects <= 1.15)))
+    steady = areas.min() >= 0.88  # within about 6 % in radius: a bulging barrel is not steady
+    if steady and np.all(fills >= 0.93):
+        return "boxy"
+    if is_round and steady:
+        return "cylindrical"
+    if is_round and areas[0] >= 0.7 and areas[-1] <= 0.35 and np.all(np.diff(areas) < -0.03):
+        return "tapering"
+    if is_round and areas[2] >= 0.8 and max(areas[0], areas[-1]) <= 0.6 and areas.argmax() == 2:
+        return "ball-shaped"
+    return None
+
+
 @dataclass(frozen=True)
 class Geometry:
     """What the mesh itself says about an object, in words (each None or empty when unclear)."""
@@ -198,6 +259,7 @@ class Geometry:
     ratio: str | None
     body_size: str | None
     footprint: str | None
+    form: str | None
 
     @property
     def proportion_phrase(self) -> str:
@@ -224,6 +286,7 @@ def geometry_of(shape: Shape) -> Geometry:
         ratio_phrase(across, height),
         body_size_words(depth, width, height),
         footprint_word(shape.mesh.vertices[:, :2], depth, width),
+        form_word(shape.mesh),
     )
 
 
@@ -313,6 +376,7 @@ def captions_for(
             else (f", turned to the {orientation}")
         )
     clauses = geometry.clauses()
+    builder_words = {option for attribute in shape.attributes for option in attribute.options}
     # A template that names the footprint takes its clause from the other facts.
     other_clauses = [c for c in clauses if "seen from above" not in c] or [
         f"{format_metres(geometry.depth)} by {format_metres(geometry.width)} across"
@@ -326,14 +390,22 @@ def captions_for(
         adj = (adjectives[int(rng.integers(len(adjectives)))] + " ") if adjectives else ""
         if adj and adj.strip() in name.split():
             adj = ""  # not "a cordless cordless drill"
-        prop = geometry.proportion_phrase
-        # Never "a tall and narrow tall fridge": the proportion words yield to the adjective.
-        prop = "" if not prop or set(adj.split()) & set(geometry.proportions) else prop + " "
         picked = (
             list(rng.permutation(details)[: int(rng.integers(1, min(4, len(details)) + 1))])
             if details
             else []
         )
+        # Never "a tall and narrow tall fridge" or "a cylindrical barrel with a cylindrical
+        # body": the measured words yield to the builder's, and a form the builder chooses
+        # between itself ("cylindrical" or "bulging") is the builder's to say.
+        said = set(adj.split()) | {w for phrase in picked for w in phrase.split()}
+        form = "" if geometry.form in builder_words else geometry.form or ""
+        prop = " ".join(
+            w
+            for w in (geometry.proportion_phrase, form)
+            if w and not said & (set(w.split()) - {"and"})
+        )
+        prop = prop + " " if prop else ""
         detail = _join(picked) if picked else "a plain shape"
         outline = geometry.footprint
         footprint = f"{_article(outline)} {outline} footprint and " if outline else ""
@@ -474,6 +546,11 @@ def questions_for(
                 geometry.footprint,
                 "shape",
             )
+        )
+    builder_words = {option for attribute in shape.attributes for option in attribute.options}
+    if geometry.form and geometry.form not in builder_words:
+        qa.append(
+            _qa(pick(("what shape is it?", "what is its overall form?")), geometry.form, "shape")
         )
     if geometry.proportions:
         qa.append(

@@ -730,6 +730,7 @@ def build_fire_extinguisher(rng: np.random.Generator) -> Shape:
             "a floor stand": stand,
             "wheels": wheeled,
         },
+        has_front=hose,  # the hose and lever mark a front; a bare cylinder has none
     )
 
 
@@ -901,6 +902,7 @@ def build_drone(rng: np.random.Generator) -> Shape:
             )
         ],
         features={"propeller guards": guards, "a camera": camera},
+        has_front=camera,  # without a camera a multirotor looks the same from every side
     )
 
 
