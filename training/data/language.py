@@ -3,10 +3,11 @@
 Several templates and the category's synonyms are mixed per object so a model has to read the
 geometry rather than memorise one sentence. Captions teach geometry, not just names: besides the
 parts, counts and attributes a builder records, they state proportions ("tall and narrow",
-"about twice as tall as it is wide"), the outline seen from above ("a round footprint"), a size
-against the human body ("knee-high") and metric sizes in varied wording, all measured from the
-built mesh (``geometry_of``), and some captions leave the name out entirely, so a description
-can find an object whose name the model never saw.
+"about twice as tall as it is wide"), the body's form ("boxy", "cylindrical", "tapering"), the
+outline seen from above ("a round footprint"), a size against the human body ("knee-high") and
+metric sizes in varied wording, all measured from the built mesh (``geometry_of``), and some
+captions leave the name out entirely, so a description can find an object whose name the model
+never saw. Each measured word is said only where the mesh is clearly inside its band.
 
 Answers are short and canonical so exact match is a fair QA metric: counts as words ("four"),
 "yes"/"no", the category's spoken name ("flower pot"), sizes as "0.45 m" (two decimals below
