@@ -1,11 +1,14 @@
 """The indoor families (indoor, appliances, warehouse): metric, true to their parameters, with
 glass where the object has glass, deterministic, and distinct from their ModelNet neighbours."""
 
+import re
+
 import numpy as np
 import pytest
 
 from training.data.categories import DOMAIN, HEIGHT_RANGE_M, UNSEEN_CATEGORIES
 from training.data.families import build_shape
+from training.data.language import captions_for, number_word
 
 INDOOR = tuple(c for c, d in DOMAIN.items() if d == "indoor")
 
@@ -109,3 +112,32 @@ def test_office_chair_rolls_and_the_modelnet_chair_does_not():
         assert shape.features["a gas-lift column"]
     for shape in _shapes("chair", 30):
         assert shape.params["base"] != "swivel" and not shape.features["wheels"]
+
+
+@pytest.mark.parametrize("category", INDOOR)
+def test_captions_state_the_counts_the_geometry_has(category):
+    words = {number_word(n): n for n in range(20)}
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        shape = build_shape(category, rng)
+        text = " ".join(captions_for(shape, None, rng, count=20))
+        for noun, n in shape.counts.items():
+            for match in re.finditer(r"\b(\w+) " + re.escape(noun) + r"\b", text):
+                if match.group(1) in words:
+                    assert words[match.group(1)] == n, (match.group(0), n)
+
+
+def test_counted_parts_follow_the_parameters():
+    pairs = {
+        "filing_cabinet": ("drawers", "drawers"),
+        "oven": ("burners", "burners"),
+        "heater": ("fins", "fins"),
+        "printer": ("paper trays", "paper_trays"),
+        "toaster": ("slots", "slots"),
+        "coat_rack": ("hooks", "hooks"),
+        "recycling_bin": ("compartments", "compartments"),
+        "shelf_rack": ("bays", "bays"),
+    }
+    for category, (noun, param) in pairs.items():
+        for shape in _shapes(category):
+            assert shape.counts.get(noun, 0) == shape.params[param], (category, shape.params)
