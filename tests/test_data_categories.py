@@ -11,6 +11,7 @@ from training.data.categories import (
     category_names,
     display_name,
     find_unseen_words,
+    labels_an_object,
 )
 
 
@@ -29,6 +30,8 @@ def test_modelnet40_first_then_the_other_domains_split_seen_and_unseen():
 
 def test_label_categories_are_every_category_but_the_generic_family():
     assert set(CATEGORIES) - set(LABEL_CATEGORIES) == {"primitive_shape"}
+    assert not labels_an_object("primitive_shape")
+    assert labels_an_object("chair") and labels_an_object("coffee_machine")  # imported names too
 
 
 def test_display_names_use_spaces():

@@ -21,10 +21,17 @@ MODELNET40: tuple[str, ...] = _modelnet.NAMES
 DOMAIN: dict[str, str] = {name: family.domain for name, family in FAMILIES.items()}
 UNSEEN_CATEGORIES: tuple[str, ...] = tuple(n for n, f in FAMILIES.items() if f.unseen)
 SEEN_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if c not in UNSEEN_CATEGORIES)
-# Categories whose name labels an object a robot would look for: every one but the generic family,
-# whose name only says "made of primitives" and whose captions carry what it teaches. Label
-# vocabularies and zero-shot scoring use these.
-LABEL_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if DOMAIN[c] != "generic")
+
+
+def labels_an_object(category: str) -> bool:
+    """False for the generic family, whose name labels nothing a robot would look for ("made of
+    primitives"): it is no word in a label vocabulary and no target of label scores, and its
+    objects train on their captions alone. Names from imported datasets label objects."""
+    return DOMAIN.get(category) != "generic"
+
+
+# Every category but the generic family: label vocabularies and zero-shot scoring use these.
+LABEL_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if labels_an_object(c))
 # Words a caption may use for the object itself; the first is the canonical spoken name.
 SYNONYMS: dict[str, tuple[str, ...]] = {name: f.synonyms for name, f in FAMILIES.items()}
 HEIGHT_RANGE_M: dict[str, tuple[float, float]] = {
