@@ -51,3 +51,13 @@ def test_questions_about_a_generic_shape_answer_from_its_parts():
     legs = [q for q in qa if q["question"] in ("how many legs does it have?", "count the legs.")]
     legs += [q for q in qa if q["question"] == "how many legs are there?"]
     assert legs and legs[0]["answer"] == "four"
+
+
+def test_a_generic_shape_is_named_by_its_main_primitive_and_never_called_another_category():
+    for seed, shape in enumerate(_shapes(30)):
+        qa = questions_for(shape, None, ["chair", "table", "bottle"], np.random.default_rng(seed))
+        category = [q["answer"] for q in qa if q["type"] == "category"]
+        assert category == [BODY_NAMES[shape.params["body"]][0]]
+        asks = [q for q in qa if q["question"].startswith("is this")]
+        assert [q["answer"] for q in asks] == ["yes"]
+        assert all(w not in q["question"] for q in qa for w in ("chair", "table", "bottle"))

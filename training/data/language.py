@@ -25,7 +25,7 @@ from scipy.spatial import ConvexHull, QhullError
 
 # The runtime's definition: a box prompt (ros_pointlang/decode.py) spells sizes as answers do.
 from ros_pointlang.decode import format_metres
-from training.data.categories import DOMAIN, SYNONYMS, display_name
+from training.data.categories import SYNONYMS, display_name, labels_an_object
 from training.data.families import Shape
 from training.data.mesh import Mesh
 from training.data.sensors import sample_surface
@@ -456,7 +456,11 @@ def questions_for(
     """
     geometry = geometry_of(shape)
     depth, width, height = geometry.depth, geometry.width, geometry.height
-    name = display_name(shape.category)
+    # The generic family's name labels nothing: its objects are named by their main primitive
+    # ("cylinder"), and no other category is offered as a wrong answer (legs under a slab are a
+    # table's geometry, and "no" would teach otherwise).
+    labelled = labels_an_object(shape.category)
+    name = display_name(shape.category) if labelled else shape.names[0]
     pick = lambda options: options[int(rng.integers(len(options)))]  # noqa: E731
     qa = [
         _qa(
@@ -561,8 +565,10 @@ def questions_for(
                 "shape",
             )
         )
-    # The generic family's name labels nothing, so it is never offered as a wrong answer.
-    other = [c for c in distractors if c != shape.category and DOMAIN.get(c) != "generic"]
+    # Nor is the generic family's name ever offered as a wrong answer.
+    other = (
+        [c for c in distractors if c != shape.category and labels_an_object(c)] if labelled else []
+    )
     if other and rng.random() < 0.5:
         wrong = display_name(pick(other))
         qa.append(_qa(f"is this {_article(wrong)} {wrong}?", "no", "yes/no"))

@@ -7,8 +7,9 @@ column or slab), optionally on a base (square or round plinth, or legs), with pa
 ring handle). Its captions name the body by its primitive ("a tall narrow cylinder with an open
 top on a square base"), never by a category, so what a caption teaches is the link between words
 for parts, counts, proportions and sizes and the points they describe. Its category name labels
-nothing a robot would look for: label vocabularies and zero-shot scoring should leave it out
-(``training.data.categories.LABEL_CATEGORIES``) and use its captions only.
+nothing a robot would look for (``training.data.categories.labels_an_object``): training keeps
+it out of the label vocabulary and learns from its captions alone, evaluation leaves it out of
+label scores, and its answers to "what is this?" name the main primitive.
 """
 
 from __future__ import annotations
