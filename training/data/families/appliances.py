@@ -204,24 +204,33 @@ def build_oven(rng: np.random.Generator) -> Shape:
     drawer = bool(rng.random() < 0.6)
     coils = bool(rng.random() < 0.3)
     x = depth / 2
-    parts = [slab(-x, x - 0.02, -width / 2, width / 2, 0.0, height)]
-    knob_z = height - 0.06
-    knobs = burners + 1
-    parts += _knobs(x - 0.02, np.linspace(-width * 0.4, width * 0.4, knobs), knob_z)
     door_z0 = 0.18 if drawer else 0.08
     door_z1 = height - 0.12
     f = 0.06
+    # The body around the oven cavity, which is open behind the door's window: a sensor
+    # looking through the glass sees the rack and the back wall, not a panel just behind it.
+    cy0, cy1, cz0, cz1 = -width / 2 + f, width / 2 - f, door_z0 + f, door_z1 - 2 * f
+    back = x - 0.02 - rng.uniform(0.4, 0.45)
+    parts = [
+        slab(-x, x - 0.02, -width / 2, width / 2, 0.0, cz0),
+        slab(-x, x - 0.02, -width / 2, width / 2, cz1, height),
+        slab(-x, x - 0.02, -width / 2, cy0, cz0, cz1),
+        slab(-x, x - 0.02, cy1, width / 2, cz0, cz1),
+        slab(-x, back, cy0, cy1, cz0, cz1),
+    ]
+    rack_z = (cz0 + cz1) / 2
+    for xr in np.linspace(back + 0.05, x - 0.08, 4):
+        parts.append(rod((xr, cy0, rack_z), (xr, cy1, rack_z), 0.004, 4))
+    knob_z = height - 0.06
+    knobs = burners + 1
+    parts += _knobs(x - 0.02, np.linspace(-width * 0.4, width * 0.4, knobs), knob_z)
     parts += [
         slab(x - 0.02, x + 0.02, -width / 2, -width / 2 + f, door_z0, door_z1),
         slab(x - 0.02, x + 0.02, width / 2 - f, width / 2, door_z0, door_z1),
         slab(x - 0.02, x + 0.02, -width / 2, width / 2, door_z0, door_z0 + f),
         slab(x - 0.02, x + 0.02, -width / 2, width / 2, door_z1 - 2 * f, door_z1),
     ]
-    glass_parts = [slab(x - 0.01, x, -width / 2 + f, width / 2 - f, door_z0 + f, door_z1 - 2 * f)]
-    # Behind the window: the oven cavity's back wall and a rack.
-    parts.append(
-        slab(x - 0.08, x - 0.06, -width / 2 + f, width / 2 - f, door_z0 + 0.1, door_z0 + 0.12)
-    )
+    glass_parts = [slab(x - 0.01, x, cy0, cy1, cz0, cz1)]
     parts.append(
         rod(
             (x + 0.05, -width * 0.35, door_z1 - 0.06),
@@ -261,6 +270,7 @@ def build_oven(rng: np.random.Generator) -> Shape:
             backguard=backguard,
             storage_drawer=drawer,
             coil_rings=coils,
+            cavity_depth=x - 0.02 - back,
         ),
         glass_parts=glass_parts,
         counts={"burners": burners, "knobs": knobs},
