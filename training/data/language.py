@@ -200,8 +200,9 @@ def _closed_outline(points: np.ndarray) -> tuple[float, float, float] | None:
     if size.min() <= 1e-6:
         return None
     offsets = points[:, :2] - (lo + hi) / 2
-    sectors = np.floor((np.arctan2(offsets[:, 1], offsets[:, 0]) + np.pi) / (2 * np.pi) * 12)
-    if len(np.unique(sectors)) < 11:
+    angle = np.arctan2(offsets[:, 1], offsets[:, 0]) + np.pi  # 0 .. 2 pi
+    sectors = np.minimum((angle * (6 / np.pi)).astype(np.intp), 11)
+    if np.count_nonzero(np.bincount(sectors, minlength=12)) < 11:
         return None
     try:
         area = ConvexHull(points[:, :2]).volume  # a 2-D hull's volume is its area
@@ -225,12 +226,14 @@ def form_word(mesh: Mesh) -> str | None:
     height = float(z.max())
     if height <= 1e-6:
         return None
-    slices = []
-    for f in (0.1, 0.3, 0.5, 0.7, 0.9):
+    # The middle and the ends first: most objects fail there (legs, poles, open frames).
+    by_height = {}
+    for f in (0.5, 0.1, 0.9, 0.3, 0.7):
         outline = _closed_outline(points[np.abs(z - f * height) < 0.06 * height])
         if outline is None:
-            return None  # most objects stop here, before any hull is computed
-        slices.append(outline)
+            return None
+        by_height[f] = outline
+    slices = [by_height[f] for f in sorted(by_height)]
     footprint = _closed_outline(points)
     if footprint is None:
         return None
