@@ -278,7 +278,23 @@ class Geometry:
         return out or [f"{format_metres(self.depth)} by {format_metres(self.width)} across"]
 
 
+# The last shape measured and its geometry: an object's captions and its questions are written
+# one after the other from the same (never modified) shape, and measuring costs about a
+# millisecond, as much as everything else in this module together.
+_last_measured: tuple[Shape, Geometry] | None = None
+
+
 def geometry_of(shape: Shape) -> Geometry:
+    """The mesh's own words for ``shape``: proportions, ratio, body size, footprint and form."""
+    global _last_measured
+    if _last_measured is not None and _last_measured[0] is shape:
+        return _last_measured[1]
+    geometry = _measure(shape)
+    _last_measured = (shape, geometry)
+    return geometry
+
+
+def _measure(shape: Shape) -> Geometry:
     depth, width, height = shape.dimensions()
     # Objects without a front have no defined width: compare with the larger side instead.
     across = width if shape.has_front else max(depth, width)
