@@ -1,6 +1,7 @@
 """Training data: augmentations, prepared samples and the stage-1 dataset (training/dataset.py)."""
 
 import numpy as np
+import pytest
 import torch
 
 from ros_pointlang.vocabulary import PROMPT_TEMPLATES
@@ -47,3 +48,23 @@ def test_dataset_items_depend_only_on_seed_epoch_and_index():
     assert dataset.texts[int(first["text"])] in train[2]["captions"] + [
         t.format(train[2]["category"]) for t in PROMPT_TEMPLATES
     ]
+
+
+def test_objects_of_a_category_that_labels_nothing_train_on_their_captions_alone():
+    objects, _ = load_objects(str(shared_dataset()))
+    train = [o for o in objects if o["split"] == "train"][:4]
+    generic = [
+        dict(train[k], category="primitive_shape", captions=[f"a tall box {k}"]) for k in (0, 1)
+    ]
+    aug = AugmentConfig(label_caption_prob=1.0)
+    dataset = AlignDataset(train + generic, sorted(SEEN), 256, aug, 0)
+    items = [dataset[i] for i in range(len(dataset))]
+    # At probability 1 labelled objects always take a label prompt; the generic ones never do.
+    texts = [dataset.texts[int(items[4 + k]["text"])] for k in (0, 1)]
+    assert texts == ["a tall box 0", "a tall box 1"]
+    # Each generic object is its own class, outside the label range, so the label-aware loss
+    # never treats two of them as the same kind of thing.
+    classes = [int(items[4 + k]["category"]) for k in (0, 1)]
+    assert min(classes) >= len(SEEN) and classes[0] != classes[1]
+    with pytest.raises(ValueError, match="no captions"):
+        AlignDataset([dict(generic[0], captions=[])], sorted(SEEN), 256, AugmentConfig(), 0)

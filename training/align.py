@@ -37,7 +37,7 @@ from training.common import (
     set_learning_rate,
 )
 from training.config import AlignConfig, load_config
-from training.data.categories import category_names
+from training.data.categories import category_names, labels_an_object
 from training.dataset import AlignDataset, embed_objects, split_training_objects
 from training.labels import label_embeddings
 from training.losses import contrastive_loss
@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
 
     objects, train_objects, val_objects = split_training_objects(cfg.data.roots)
-    categories = sorted({o["category"] for o in train_objects})
+    # The label vocabulary (and the bundle's default labels) leaves out the generic family.
+    categories = sorted({o["category"] for o in train_objects if labels_an_object(o["category"])})
+    val_objects = [o for o in val_objects if labels_an_object(o["category"])]
     dataset = AlignDataset(train_objects, categories, cfg.model.num_points, cfg.augment, cfg.seed)
 
     # Rank 0 fills the caption cache; the others then read it and never load the text model.

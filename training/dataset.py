@@ -147,7 +147,12 @@ def embed_objects(
 
 
 class AlignDataset(torch.utils.data.Dataset):
-    """Training objects with their caption choices; item i depends only on (seed, epoch, i)."""
+    """Training objects with their caption choices; item i depends only on (seed, epoch, i).
+
+    ``categories`` is the label vocabulary. An object of another category (the generic family,
+    whose name labels nothing) trains on its captions only and is its own class in the
+    label-aware loss, so two unrelated primitive assemblies are never pulled together.
+    """
 
     def __init__(
         self,
@@ -171,6 +176,12 @@ class AlignDataset(torch.utils.data.Dataset):
             return text_index[text]
 
         self.caption_ids = [[index_of(c) for c in obj["captions"]] for obj in objects]
+        for obj, ids in zip(objects, self.caption_ids, strict=True):
+            if not ids and obj["category"] not in self.category_index:
+                raise ValueError(
+                    f"object {obj.get('id')!r} has no captions and its category "
+                    f"{obj['category']!r} is not a label; expected captions or a label category"
+                )
         self.prompt_ids = {
             c: [index_of(t.format(category_names(c)[0])) for t in PROMPT_TEMPLATES]
             for c in categories
@@ -198,14 +209,15 @@ class AlignDataset(torch.utils.data.Dataset):
         obj = self.objects[index]
         sample = prepare_sample(self.base_cloud(index), self.num_points, self.aug, rng)
         captions = self.caption_ids[index]
-        if not captions or rng.random() < self.aug.label_caption_prob:
+        label = self.category_index.get(obj["category"])
+        if label is not None and (not captions or rng.random() < self.aug.label_caption_prob):
             captions = self.prompt_ids[obj["category"]]
         return {
             "points": torch.from_numpy(sample.points),
             "size": torch.from_numpy(sample.size),
             "size_known": torch.tensor(sample.size_known),
             "text": torch.tensor(captions[rng.integers(len(captions))]),
-            "category": torch.tensor(self.category_index[obj["category"]]),
+            "category": torch.tensor(len(self.category_index) + index if label is None else label),
         }
 
 

@@ -25,7 +25,7 @@ import torch
 
 from ros_pointlang.bundle import read_manifest, write_manifest
 from training.common import ENCODER_NAME
-from training.data.categories import category_names
+from training.data.categories import category_names, labels_an_object
 from training.dataset import embed_objects, load_objects
 from training.evaluate_language import evaluate_language, generation_objects, page_samples
 from training.labels import calibrate_threshold, fit_adapter, label_embeddings
@@ -175,10 +175,12 @@ def evaluate_dataset(
     model = load_bundle_encoder(Path(bundle))
     objects, unseen_list = load_objects(roots)
     unseen = set(unseen_list)
-    categories = sorted({o["category"] for o in objects} | unseen)
+    # Label scores leave out the generic family (its name labels nothing); captions keep it.
+    labelled = [o for o in objects if labels_an_object(o["category"])]
+    categories = sorted({o["category"] for o in labelled} | unseen)
     index = {c: i for i, c in enumerate(categories)}
-    test = [o for o in objects if o["split"] == "test"]
-    val = [o for o in objects if o["split"] == "val" and o["category"] not in unseen]
+    test = [o for o in labelled if o["split"] == "test"]
+    val = [o for o in labelled if o["split"] == "val" and o["category"] not in unseen]
     if not test:
         raise ValueError(f"{roots} hold no objects with split 'test'")
 
