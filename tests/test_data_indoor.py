@@ -10,7 +10,6 @@ import pytest
 from training.data.categories import DOMAIN, HEIGHT_RANGE_M, UNSEEN_CATEGORIES
 from training.data.families import build_shape
 from training.data.language import captions_for, number_word
-from training.data.sensors import raycasting_scene
 
 INDOOR = tuple(c for c, d in DOMAIN.items() if d == "indoor")
 
@@ -106,7 +105,12 @@ def _depths_behind_front_glass(shape) -> np.ndarray:
     origins = np.array([(ghi[0] + 1.0, y, z) for y in ys for z in zs])
     directions = np.tile((-1.0, 0.0, 0.0), (len(origins), 1))
     rays = np.concatenate([origins, directions], axis=1).astype(np.float32)
-    hits = raycasting_scene([shape.mesh]).cast_rays(o3d.core.Tensor(rays))
+    scene = o3d.t.geometry.RaycastingScene()
+    scene.add_triangles(
+        o3d.core.Tensor(shape.mesh.vertices.astype(np.float32)),
+        o3d.core.Tensor(shape.mesh.triangles.astype(np.uint32)),
+    )
+    hits = scene.cast_rays(o3d.core.Tensor(rays))
     return hits["t_hit"].numpy() - 1.0
 
 
