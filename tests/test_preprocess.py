@@ -65,7 +65,9 @@ def test_ground_plane_is_the_floor_not_a_wall_or_a_table_top():
     xyz = np.concatenate([ground, wall, table])
     mask = pp.fit_ground_plane(xyz, threshold=0.03)
     assert mask[: len(ground)].mean() > 0.99
-    assert mask[len(ground) :].mean() < 0.01
+    # The wall's foot (within the threshold of the floor) is ground-level; nothing above is.
+    above = xyz[len(ground) :, 2] > 0.03 + 0.01
+    assert mask[len(ground) :][above].mean() < 0.005
 
 
 def test_ground_plane_tolerates_a_slight_tilt_and_reports_none_without_a_floor():
