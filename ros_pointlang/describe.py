@@ -37,6 +37,9 @@ class DescribeSettings:
     max_objects: int = 32  # the largest clusters win; more would starve the frame budget
     track_distance: float = 0.5  # metres a box centre may move between clouds and keep its id
     metric: bool = True
+    # Scene mode: label each tracked object from its views so far, not only the newest one.
+    stable_labels: bool = True
+    label_memory: float = 0.8  # weight of the earlier views' evidence at each new sweep
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -45,6 +48,8 @@ class DescribeSettings:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
         if self.max_objects < 1:
             raise ValueError(f"max_objects must be >= 1, got {self.max_objects}")
+        if not 0.0 <= self.label_memory < 1.0:
+            raise ValueError(f"label_memory must be in [0, 1), got {self.label_memory}")
 
 
 def settings_from_parameters(
@@ -101,6 +106,8 @@ class Describer:
     settings: DescribeSettings = field(default_factory=DescribeSettings)
     _tracks: dict[int, npt.NDArray[np.float64]] = field(default_factory=dict)
     _next_id: int = 1
+    # Per track id: the decayed, point-weighted sum of its views' unit embeddings.
+    _evidence: dict[int, npt.NDArray[np.float32]] = field(default_factory=dict)
     latest: dict[int, Encoded] = field(default_factory=dict)  # per object id, for questions
     _timings: dict[str, float] = field(default_factory=dict)
 
@@ -132,7 +139,8 @@ class Describer:
         boxes = [p.box for p in prepared]
         ids = self._assign_ids(boxes)
         encoded = self.pipeline.encode_objects(prepared, metric=self.settings.metric)
-        labels = self.pipeline.labels_from_embeddings(encoded.embeddings, self.settings.top_k)
+        evidence = self._accumulate(ids, encoded.embeddings, [len(p) for p in objects])
+        labels = self.pipeline.labels_from_embeddings(evidence, self.settings.top_k)
         self._timings["encode"] = time.perf_counter() - start
         captions: list[Generated | None] = [None] * len(objects)
         if caption and self.pipeline.can_generate:
@@ -159,6 +167,28 @@ class Describer:
                 f"{sorted(self.latest)}"
             )
         return self.pipeline.answer_encoded(self.latest[object_id], question)[0]
+
+    def _accumulate(
+        self, ids: list[int], embeddings: npt.NDArray[np.float32], num_points: list[int]
+    ) -> npt.NDArray[np.float32]:
+        """The embeddings to label each object by: in scene mode with stable_labels, per track
+        the running evidence of all its views (earlier ones decayed by label_memory, each
+        weighted by how many of the encoder's points it filled), renormalised. A car seen
+        from behind at 40 m and then from the side stays a car instead of flickering with each
+        sweep's partial view. Embeddings, not labels, are accumulated, so a vocabulary change
+        at run time applies to the evidence at once. Tracks that left the view are dropped."""
+        s = self.settings
+        if s.mode != "scene" or not s.stable_labels:
+            self._evidence = {}
+            return embeddings
+        full = self.pipeline.bundle.encoder["num_points"]
+        evidence = {}
+        for i, embedding, points in zip(ids, embeddings, num_points, strict=True):
+            earlier = s.label_memory * self._evidence.get(i, np.zeros_like(embedding))
+            evidence[i] = (earlier + min(points, full) / full * embedding).astype(np.float32)
+        self._evidence = evidence
+        stacked = np.stack([evidence[i] for i in ids])
+        return (stacked / np.linalg.norm(stacked, axis=1, keepdims=True)).astype(np.float32)
 
     def _assign_ids(self, boxes: list[Box]) -> list[int]:
         if self.settings.mode == "object":
