@@ -302,11 +302,12 @@ def test_offline_evaluation_writes_metrics_and_a_report(scene_bag, tiny_bundle, 
         assert metrics[f"latency_ms.{stage}.p50"] > 0
     html = (report / "report.html").read_text()
     markdown = (report / "report.md").read_text()
-    for plot in ("confusion", "latency", "timeline"):
+    for plot in ("confusion", "latency", "timeline", "birds_eye", "labels"):
         assert (report / f"{plot}.png").stat().st_size > 5000
         assert f'alt="{plot}.png"' in html
         assert f"({plot}.png)" in markdown
-    assert html.count("data:image/png;base64,") == 3  # self-contained
+    assert html.count("data:image/png;base64,") == 5  # self-contained
+    assert 0.0 <= metrics["labels.flicker_rate"] <= 1.0 and metrics["labels.track_top1"] is not None
     assert (report / "frames.csv").read_text().count("\n") == 5
 
 
