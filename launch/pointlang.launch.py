@@ -3,16 +3,35 @@
     ros2 launch ros_pointlang pointlang.launch.py points:=/lidar/points
     ros2 launch ros_pointlang pointlang.launch.py points:=/camera/points \
         params_file:=$(ros2 pkg prefix ros_pointlang)/share/ros_pointlang/config/depth_camera.yaml
+    ros2 launch ros_pointlang pointlang.launch.py points:=/lidar/points rviz:=true
+
+If the node exits (a fatal start-up error, exit code 1) the launch stops and `ros2 launch`
+exits 1 as well.
 """
 
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
+from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from launch import LaunchDescription
+from ros_pointlang.launching import exit_reporter, rviz_action
+
+
+def _rviz(context):
+    if not IfCondition(LaunchConfiguration("rviz")).evaluate(context):
+        return []
+    namespace = LaunchConfiguration("namespace").perform(context).strip("/")
+    node = f"/{namespace}/pointlang" if namespace else "/pointlang"
+    return rviz_action(
+        os.path.join(get_package_share_directory("ros_pointlang"), "config", "pointlang.rviz"),
+        points=LaunchConfiguration("points").perform(context),
+        markers=f"{node}/markers",
+        fixed_frame=LaunchConfiguration("fixed_frame").perform(context),
+    )
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -32,6 +51,12 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("fastdds_profile",
                               default_value=os.path.join(share, "config", "fastdds_large_data.xml"),
                               description="Fast DDS profile that carries whole clouds best-effort"),
+        DeclareLaunchArgument("rviz", default_value="false",
+                              description="also start RViz (where installed) with "
+                                          "config/pointlang.rviz: the cloud and the markers"),
+        DeclareLaunchArgument("fixed_frame", default_value="lidar",
+                              description="RViz fixed frame: the cloud's frame (the demo's is "
+                                          "lidar)"),
     ]  # fmt: skip
     node = Node(
         package="ros_pointlang",
@@ -48,4 +73,6 @@ def generate_launch_description() -> LaunchDescription:
     )
     profile = SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE",
                                      LaunchConfiguration("fastdds_profile"))  # fmt: skip
-    return LaunchDescription([*arguments, profile, node])
+    return LaunchDescription(
+        [*arguments, profile, node, exit_reporter(node), OpaqueFunction(function=_rviz)]
+    )

@@ -169,6 +169,17 @@ def ort_tensorrt_options(
     return provider
 
 
+def _provider_missing(backend: str, wanted: str, path: Path, running_on: str) -> str:
+    import onnxruntime as ort
+
+    return (
+        f"backend {backend!r} asked ONNX Runtime for {wanted} but the session of {path.name} "
+        f"runs on {running_on} (onnxruntime {ort.__version__} offers "
+        f"{ort.get_available_providers()}; a provider whose CUDA, cuDNN or TensorRT libraries "
+        "fail to load is dropped): install onnxruntime-gpu and the NVIDIA libraries it names"
+    )
+
+
 class OrtSession:
     """An ONNX Runtime InferenceSession: clear errors for a corrupt file, and the GPU provider
     it was asked for or an error (a warning with `fallback`)."""
@@ -194,6 +205,9 @@ class OrtSession:
             providers[0] = (TENSORRT, ort_tensorrt_options(self.signature, self.profiles, options))
         if CUDA in wanted:
             providers[wanted.index(CUDA)] = (CUDA, {"device_id": options.device_id})
+        if wanted[0] not in ort.get_available_providers():
+            # Not in this build at all: say so before ORT prints warnings of its own about it.
+            raise BackendUnavailable(_provider_missing(options.name, wanted[0], path, CPU))
         try:
             # enable_fallback=0: no silent retry on the CPU when a provider fails to start.
             self._session = ort.InferenceSession(
@@ -209,13 +223,7 @@ class OrtSession:
         self.path = path
         self.providers = self._session.get_providers()
         if self.providers[0] != wanted[0]:
-            message = (
-                f"backend {options.name!r} asked ONNX Runtime for {wanted[0]} but the session of "
-                f"{path.name} runs on {self.providers[0]} (onnxruntime {ort.__version__} offers "
-                f"{ort.get_available_providers()}; a provider whose CUDA, cuDNN or TensorRT "
-                "libraries fail to load is dropped): install onnxruntime-gpu and the NVIDIA "
-                "libraries it names"
-            )
+            message = _provider_missing(options.name, wanted[0], path, self.providers[0])
             if not options.fallback:
                 raise BackendUnavailable(message)
             log.warning("%s; running on %s as backend_fallback allows", message, self.providers[0])

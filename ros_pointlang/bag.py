@@ -2,6 +2,11 @@
 
 rosbag2 and `ros2 bag` are not on PyPI; the pure-Python `rosbags` library reads both storage
 formats, and rclpy publishes the stored CDR bytes as they are, so replay never deserialises.
+
+A recording cut short (the recorder killed, the disk full) is an mcap without its footer and
+summary, often in a folder without metadata.yaml; `rosbags` refuses it. Such a bag is read
+record by record up to the cut with the `mcap` package's stream reader, and a
+`TruncatedBagWarning` says how much was there, so replay and evaluation use what was recorded.
 """
 
 from __future__ import annotations
@@ -9,14 +14,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import struct
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rosbags.rosbag2 import Reader
+
+
+class TruncatedBagWarning(UserWarning):
+    """A bag was cut short; only the messages before the cut are read."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,13 @@ def read_bag(path: str | Path, topics: Iterable[str] | None = None) -> Iterator[
                 raise ValueError(f"bag {path} has no topic {sorted(missing)}; it has {have}")
         for connection, stamp_ns, data in reader.messages(connections=connections):
             yield BagMessage(connection.topic, connection.msgtype, stamp_ns, bytes(data))
+
+
+def message_count(path: str | Path, topic: str) -> int:
+    """How many messages the bag at `path` holds on `topic` (0 if the topic is absent)."""
+    with _open(path) as reader:
+        connections = [c for c in reader.connections if c.topic == topic]
+        return sum(1 for _ in reader.messages(connections=connections)) if connections else 0
 
 
 def message_class(msgtype: str) -> Any:
@@ -116,7 +134,9 @@ class BagPlayer:
 
 
 @contextlib.contextmanager
-def _open(path: str | Path) -> Iterator[Reader]:
+def _open(path: str | Path) -> Iterator[Any]:
+    """A reader with `connections` and `messages(connections=...)`: rosbags' for a complete
+    bag, the stream reader for an mcap cut short."""
     path = Path(path)
     if not path.exists():
         raise ValueError(f"rosbag {path} does not exist")
@@ -124,11 +144,99 @@ def _open(path: str | Path) -> Iterator[Reader]:
         reader = Reader(path)
         reader.open()
     except Exception as error:  # rosbags raises several unrelated types for a bad bag
-        raise ValueError(f"{path} is not a readable rosbag2 ({error})") from error
+        truncated = _TruncatedMcap.open(path)
+        if truncated is None:
+            raise ValueError(f"{path} is not a readable rosbag2 ({error})") from error
+        yield truncated
+        return
     try:
         yield reader
     finally:
         reader.close()
+
+
+@dataclass(frozen=True)
+class _Connection:
+    topic: str
+    msgtype: str
+
+
+class _TruncatedMcap:
+    """The records of an mcap without its footer, in the order they were written, up to the
+    cut (a record cut in half ends it). One pass at open counts what is there, for the
+    warning; `messages` streams a second pass, so memory stays flat on large bags."""
+
+    def __init__(self, file: Path, connections: dict[int, _Connection], stats: str) -> None:
+        self.file = file
+        self._by_channel = connections
+        self.connections = list(connections.values())
+        self.stats = stats
+
+    @classmethod
+    def open(cls, path: Path) -> _TruncatedMcap | None:
+        """The truncated mcap at `path` (a file, or a bag folder holding one), else None."""
+        files = sorted(path.glob("*.mcap")) if path.is_dir() else [path]
+        if len(files) != 1 or files[0].suffix != ".mcap" or not files[0].is_file():
+            return None
+        file = files[0]
+        connections: dict[int, _Connection] = {}
+        count, first_ns, last_ns, complete = 0, None, None, True
+        try:
+            for record in _records(file, connections):
+                if record is None:  # reached the cut
+                    complete = False
+                    break
+                count += 1
+                first_ns = record.log_time if first_ns is None else first_ns
+                last_ns = record.log_time
+        except Exception:  # not an mcap at all (bad magic, unknown compression, ...)
+            return None
+        if complete or not connections:
+            return None  # a whole file rosbags refused for another reason, or no channels
+        seconds = (last_ns - first_ns) / 1e9 if first_ns is not None and last_ns else 0.0
+        stats = f"{count} messages over {seconds:.1f} s"
+        warnings.warn(
+            TruncatedBagWarning(
+                f"rosbag {path} was cut short (its mcap has no footer: the recording was not "
+                f"closed); reading what it holds before the cut: {stats} of {file.name} "
+                f"({file.stat().st_size / 1e6:.1f} MB)"
+            ),
+            stacklevel=4,
+        )
+        return cls(file, connections, stats)
+
+    def messages(
+        self, connections: Iterable[_Connection] | None = None
+    ) -> Iterator[tuple[_Connection, int, bytes]]:
+        wanted = None if connections is None else {c.topic for c in connections}
+        for record in _records(self.file, {}):
+            if record is None:
+                return
+            connection = self._by_channel.get(record.channel_id)
+            if connection is not None and (wanted is None or connection.topic in wanted):
+                yield connection, record.log_time, record.data
+
+
+def _records(file: Path, connections: dict[int, _Connection]) -> Iterator[Any]:
+    """The mcap's message records, filling `connections` (channel id → topic and type) from
+    its schema and channel records as they come; None at a cut, then stop."""
+    from mcap.exceptions import EndOfFile
+    from mcap.records import Channel, Message, Schema
+    from mcap.stream_reader import StreamReader
+
+    schemas: dict[int, str] = {}
+    with open(file, "rb") as stream:
+        try:
+            for record in StreamReader(stream).records:
+                if isinstance(record, Schema):
+                    schemas[record.id] = record.name
+                elif isinstance(record, Channel):
+                    msgtype = schemas.get(record.schema_id, "")
+                    connections.setdefault(record.id, _Connection(record.topic, msgtype))
+                elif isinstance(record, Message):
+                    yield record
+        except (EndOfFile, struct.error):
+            yield None
 
 
 def _split_type(msgtype: str) -> tuple[str, str, str]:

@@ -5,8 +5,8 @@
     point_encoder.onnx     points (B, N, 3), size (B, 3), size_known (B,) → embedding, tokens
     label_embeddings.npz   the default vocabulary and its prompt-ensembled text embeddings
     decoder.onnx, bridge   (with the generation stage) + tokenizer.json
-    text_encoder.onnx      MiniLM, exported at set-up from the pip package (not committed) +
-                           text_tokenizer.json; needed only to embed new label words
+    text_encoder.onnx      MiniLM as int8 ONNX + text_tokenizer.json: embeds the label words an
+                           operator adds at run time, on a robot without torch
 
 Every problem is one sentence naming the file and what was expected, raised at load time: a
 robot should refuse to start with a broken model rather than publish nonsense.
@@ -160,6 +160,7 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
                 "re-export or restore it"
             )
     bundle = Bundle(folder, manifest)
+    _check_text_encoder(bundle)
     _check_box_prompt(bundle)
     _check_tokenizer_matches_decoder(bundle)
     return bundle
@@ -182,6 +183,26 @@ def _check_tokenizer_matches_decoder(bundle: Bundle) -> None:
             f"tokenizer {tokenizer_file} has {size} tokens but the decoder was trained "
             f"for {expected}; the two files come from different models"
         )
+
+
+def _check_text_encoder(bundle: Bundle) -> None:
+    """The text encoder and its tokenizer are listed (so hash-checked above) and readable:
+    without them a robot cannot take new label words."""
+    text = bundle.text_encoder
+    for key in ("file", "tokenizer_file"):
+        name = text.get(key) if isinstance(text, dict) else None
+        if not name or name not in bundle.manifest["files"]:
+            raise BundleError(
+                f"{bundle.path / MANIFEST} lists no text encoder {key} among its files; new "
+                f"labels need it: run `pointlang-export text-encoder --bundle {bundle.path}`"
+            )
+    from tokenizers import Tokenizer
+
+    tokenizer_file = bundle.file(text["tokenizer_file"])
+    try:
+        Tokenizer.from_file(str(tokenizer_file))
+    except Exception as error:
+        raise BundleError(f"tokenizer {tokenizer_file} cannot be read ({error})") from error
 
 
 def _check_box_prompt(bundle: Bundle) -> None:

@@ -39,6 +39,9 @@ class DescribeSettings:
     track_distance: float = 0.5  # metres a box centre may move between clouds and keep its id
     metric: bool = True
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    # Scene mode: label each tracked object from its views so far, not only the newest one.
+    stable_labels: bool = True
+    label_memory: float = 0.8  # weight of the earlier views' evidence at each new sweep
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -47,6 +50,8 @@ class DescribeSettings:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
         if self.max_objects < 1:
             raise ValueError(f"max_objects must be >= 1, got {self.max_objects}")
+        if not 0.0 <= self.label_memory < 1.0:
+            raise ValueError(f"label_memory must be in [0, 1), got {self.label_memory}")
 
 
 def settings_from_parameters(
@@ -115,6 +120,8 @@ class Describer:
     _next_id: int = 1
     _memory: dict[int, _Track] = field(default_factory=dict)
     _caption_job: _CaptionJob | None = None
+    # Per track id: the decayed, point-weighted sum of its views' unit embeddings.
+    _evidence: dict[int, npt.NDArray[np.float32]] = field(default_factory=dict)
     latest: dict[int, Encoded] = field(default_factory=dict)  # per object id, for questions
     _timings: dict[str, float] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=dict)
@@ -152,6 +159,7 @@ class Describer:
         if not objects:
             self.latest = {}
             self._memory = {}
+            self._evidence = {}
             return []
         boxes = [upright_box(points) for points in objects]
         ids = self._assign_ids(boxes)
@@ -179,7 +187,9 @@ class Describer:
                     before.caption if before is not None else None,
                 )
         embeddings = np.concatenate([memory[i].encoded.embeddings for i in ids])
-        labels = self.pipeline.labels_from_embeddings(embeddings, self.settings.top_k)
+        new_views = {ids[k]: len(objects[k]) for k in fresh}
+        evidence = self._accumulate(ids, embeddings, new_views)
+        labels = self.pipeline.labels_from_embeddings(evidence, self.settings.top_k)
         self._timings["encode"] = time.perf_counter() - start
         self._counts["encoded"] = len(fresh)
 
@@ -240,6 +250,35 @@ class Describer:
                 f"{sorted(self.latest)}"
             )
         return self.pipeline.answer_encoded(self.latest[object_id], question)[0]
+
+    def _accumulate(
+        self, ids: list[int], embeddings: npt.NDArray[np.float32], new_views: dict[int, int]
+    ) -> npt.NDArray[np.float32]:
+        """The embeddings to label each object by: in scene mode with stable_labels, per track
+        the running evidence of all its encoded views (earlier ones decayed by label_memory,
+        each weighted by how many of the encoder's points it filled), renormalised. A car seen
+        from behind at 40 m and then from the side stays a car instead of flickering with each
+        sweep's partial view. ``new_views`` maps the tracks encoded this cloud to their point
+        counts; a remembered embedding that was not encoded again adds no evidence. Embeddings,
+        not labels, are accumulated, so a vocabulary change at run time applies to the evidence
+        at once. Tracks that left the view are dropped."""
+        s = self.settings
+        if s.mode != "scene" or not s.stable_labels:
+            self._evidence = {}
+            return embeddings
+        full = self.pipeline.bundle.encoder["num_points"]
+        evidence = {}
+        for i, embedding in zip(ids, embeddings, strict=True):
+            earlier = self._evidence.get(i)
+            if i not in new_views and earlier is not None:
+                evidence[i] = earlier
+                continue
+            weight = min(new_views.get(i, full), full) / full
+            decayed = s.label_memory * earlier if earlier is not None else 0.0
+            evidence[i] = (decayed + weight * embedding).astype(np.float32)
+        self._evidence = evidence
+        stacked = np.stack([evidence[i] for i in ids])
+        return (stacked / np.linalg.norm(stacked, axis=1, keepdims=True)).astype(np.float32)
 
     def _assign_ids(self, boxes: list[Box]) -> list[int]:
         if self.settings.mode == "object":

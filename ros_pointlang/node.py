@@ -9,9 +9,11 @@ so the node never falls behind the sensor. Bad clouds are logged, counted and dr
 
 from __future__ import annotations
 
+import colorsys
 import math
 import threading
 import time
+import zlib
 from collections import Counter, deque
 from dataclasses import replace
 from typing import Any
@@ -20,7 +22,7 @@ import numpy as np
 import rclpy
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import Point, Pose, Quaternion, Vector3
+from geometry_msgs.msg import Point, Pose, PoseWithCovariance, Quaternion, Vector3
 from rcl_interfaces.msg import (
     FloatingPointRange,
     IntegerRange,
@@ -36,7 +38,7 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
-from ros_pointlang.backends import BackendOptions
+from ros_pointlang.backends import BackendOptions, BackendUnavailable
 from ros_pointlang.bundle import BundleError
 from ros_pointlang.cloud import xyz_from_cloud
 from ros_pointlang.describe import (
@@ -55,6 +57,17 @@ from ros_pointlang.msg import (
 from ros_pointlang.parameters import DESCRIBE_PARAMETERS, NODE_NAME, PARAMETERS
 from ros_pointlang.pipeline import Pipeline
 from ros_pointlang.srv import AskCloud
+
+try:  # vision_msgs is an exec_depend of the package; a bare venv may lack it
+    from vision_msgs.msg import (
+        BoundingBox3D,
+        Detection3D,
+        Detection3DArray,
+        ObjectHypothesis,
+        ObjectHypothesisWithPose,
+    )
+except ImportError:  # pragma: no cover - depends on the installation
+    Detection3DArray = None
 
 RELIABILITY = {"best_effort": ReliabilityPolicy.BEST_EFFORT, "reliable": ReliabilityPolicy.RELIABLE}
 
@@ -98,6 +111,14 @@ class PointLangNode(Node):
         self.caption_pub = self.create_publisher(CloudCaption, "~/caption", out_qos)
         self.objects_pub = self.create_publisher(DescribedObjectArray, "~/objects", out_qos)
         self.markers_pub = self.create_publisher(MarkerArray, "~/markers", out_qos)
+        # For trackers and other ROS perception tools: one Detection3D per object.
+        self.detections_pub = (
+            self.create_publisher(Detection3DArray, "~/detections", out_qos)
+            if Detection3DArray is not None
+            else None
+        )
+        if self.detections_pub is None:
+            self.get_logger().warning("vision_msgs is not installed: no ~/detections")
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_subscription(PointCloud2, "points", self._on_cloud, in_qos)
         self.create_service(AskCloud, "~/ask", self._on_ask)
@@ -149,24 +170,35 @@ class PointLangNode(Node):
         return settings_from_parameters({name: self._value(name) for name in names})
 
     def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
-        for parameter in parameters:
-            if parameter.name == "labels":
-                try:
-                    with self._pipeline_lock:
-                        if parameter.value:
-                            self.pipeline.set_vocabulary(list(parameter.value))
-                        else:
-                            self.pipeline.reset_vocabulary()
-                except ValueError as error:
-                    return SetParametersResult(successful=False, reason=str(error))
+        """All or nothing: every change is checked first (new label words embedded, which can
+        fail), and only then are all applied, so a refused change leaves the node as it was
+        and it keeps working. Ranges and read-only are checked by rclpy before this."""
+        changes = {parameter.name: parameter.value for parameter in parameters}
+        vocabulary: list[str] | None = None
+        if "labels" in changes:
+            words = list(changes["labels"] or self.pipeline.bundle.label_embeddings()[0])
+            try:
+                with self._pipeline_lock:
+                    self.pipeline.label_embeddings(words)  # embedded and cached, or raises
+            except ValueError as error:
+                return SetParametersResult(successful=False, reason=str(error))
+            vocabulary = words
+        with self._pipeline_lock:
+            if vocabulary is not None:
+                self.pipeline.set_vocabulary(vocabulary)  # cached above: cannot fail now
                 self.get_logger().info(f"labels now {self.pipeline.vocabulary}")
-            elif parameter.name == "top_k":
-                self.describer.settings = replace(self.describer.settings, top_k=parameter.value)
-            elif parameter.name == "unknown_threshold":
-                self.pipeline.unknown_threshold = float(parameter.value)
-            elif parameter.name in ("caption_period", "caption_budget", "caption_steps"):
+            if "top_k" in changes:
+                self.describer.settings = replace(self.describer.settings, top_k=changes["top_k"])
+            if "unknown_threshold" in changes:
+                self.pipeline.unknown_threshold = float(changes["unknown_threshold"])
+            schedule_changes = {
+                name: changes[name]
+                for name in ("caption_period", "caption_budget", "caption_steps")
+                if name in changes
+            }
+            if schedule_changes:
                 settings = self.describer.settings
-                schedule = replace(settings.schedule, **{parameter.name: parameter.value})
+                schedule = replace(settings.schedule, **schedule_changes)
                 self.describer.settings = replace(settings, schedule=schedule)
         return SetParametersResult(successful=True)
 
@@ -255,7 +287,8 @@ class PointLangNode(Node):
                 self._latency.setdefault(stage, deque(maxlen=200)).append(seconds * 1e3)
 
     def _has_subscribers(self) -> bool:
-        publishers = (self.labels_pub, self.caption_pub, self.objects_pub, self.markers_pub)
+        publishers = [self.labels_pub, self.caption_pub, self.objects_pub, self.markers_pub]
+        publishers += [self.detections_pub] if self.detections_pub is not None else []
         return any(p.get_subscription_count() > 0 for p in publishers)
 
     # -- output -----------------------------------------------------------------------------
@@ -276,6 +309,8 @@ class PointLangNode(Node):
                 )
             )
         self.objects_pub.publish(described)
+        if self.detections_pub is not None:
+            self.detections_pub.publish(_detections(header, objects))
         self.markers_pub.publish(_markers(header, objects))
         if self._value("mode") == "object" and objects:
             self.labels_pub.publish(CloudLabels(header=header, labels=_label_scores(objects[0])))
@@ -367,8 +402,43 @@ def _label_scores(obj: ObjectDescription) -> list[Any]:
     return [LabelScore(label=label.label, score=float(label.score)) for label in obj.labels]
 
 
+def _detections(header: Header, objects: list[ObjectDescription]) -> Any:
+    """vision_msgs/Detection3DArray: per object its box and one hypothesis per label (class_id
+    the label text, score its probability), best first; `id` is the object's track id."""
+    detections = []
+    for obj in objects:
+        pose = _pose(obj.box.centre, obj.box.yaw)
+        size = Vector3(x=float(obj.box.size[0]), y=float(obj.box.size[1]), z=float(obj.box.size[2]))
+        results = [
+            ObjectHypothesisWithPose(
+                hypothesis=ObjectHypothesis(class_id=label.label, score=float(label.score)),
+                pose=PoseWithCovariance(pose=pose),
+            )
+            for label in obj.labels
+        ]
+        detections.append(
+            Detection3D(
+                header=header,
+                results=results,
+                bbox=BoundingBox3D(center=pose, size=size),
+                id=str(obj.id),
+            )
+        )
+    return Detection3DArray(header=header, detections=detections)
+
+
+def label_colour(label: str, alpha: float = 1.0) -> ColorRGBA:
+    """A colour per label text, the same in every run and node (grey for "unknown")."""
+    if label == "unknown":
+        return ColorRGBA(r=0.6, g=0.6, b=0.6, a=alpha)
+    hue = (zlib.crc32(label.encode()) % 360) / 360.0
+    r, g, b = colorsys.hsv_to_rgb(hue, 0.75, 0.95)
+    return ColorRGBA(r=r, g=g, b=b, a=alpha)
+
+
 def _markers(header: Header, objects: list[ObjectDescription]) -> MarkerArray:
-    """A box and a text per object; DELETEALL first, so objects that went away disappear."""
+    """A box coloured by its label and a text (id, label, score, caption when there is one)
+    per object; DELETEALL first, so objects that went away disappear."""
     markers = [Marker(header=header, action=Marker.DELETEALL)]
     lifetime = Duration(sec=0)
     for obj in objects:
@@ -387,7 +457,7 @@ def _markers(header: Header, objects: list[ObjectDescription]) -> MarkerArray:
             y=max(float(obj.box.size[1]), 0.01),
             z=max(float(obj.box.size[2]), 0.01),
         )
-        box.color = ColorRGBA(r=0.1, g=0.8, b=0.3, a=0.35)
+        box.color = label_colour(best.label if best else "unknown", alpha=0.4)
         text = Marker(
             header=header,
             ns="pointlang/labels",
@@ -407,12 +477,16 @@ def _markers(header: Header, objects: list[ObjectDescription]) -> MarkerArray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the node until Ctrl-C. A bundle or parameter that cannot work is one fatal line."""
+    """Run the node until Ctrl-C. Whatever stops it starting (a bundle, a parameter, a backend
+    without its GPU) is one fatal line and exit code 1, never a traceback."""
     rclpy.init(args=argv)
     try:
         node = PointLangNode()
-    except (BundleError, ValueError) as error:
-        rclpy.logging.get_logger("pointlang").fatal(f"pointlang cannot start: {error}")
+    except Exception as error:  # any start-up failure is one line, not a traceback
+        reason = str(error)
+        if not isinstance(error, BundleError | BackendUnavailable | ValueError):  # a bug
+            reason = f"{type(error).__name__}: {reason}"
+        rclpy.logging.get_logger("pointlang").fatal(f"pointlang cannot start: {reason}")
         rclpy.try_shutdown()
         return 1
     # One executor thread: inference has its own worker thread, and a multi-threaded executor

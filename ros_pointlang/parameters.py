@@ -120,6 +120,13 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         describes=True,
     ),
     ParameterSpec(
+        "stable_labels",
+        _DESCRIBE.stable_labels,
+        "scene mode: label each tracked object from its views so far, so labels do not "
+        "flicker from sweep to sweep (false: from the newest view alone)",
+        describes=True,
+    ),
+    ParameterSpec(
         "max_points",
         2_000_000,
         "clouds with more points are dropped (counted)",

@@ -127,8 +127,9 @@ class Pipeline:
 
     def set_vocabulary(self, labels: Sequence[str]) -> None:
         """Make `labels` the default vocabulary; new words are embedded once and cached."""
-        self._vocabulary = clean_vocabulary(labels)
-        self.label_embeddings(self._vocabulary)
+        words = clean_vocabulary(labels)
+        self.label_embeddings(words)  # first: if it fails the vocabulary stays as it was
+        self._vocabulary = words
 
     @property
     def text_embedder(self) -> TextEmbedder:

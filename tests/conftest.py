@@ -49,6 +49,28 @@ def tiny_bundle(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def colcon_install(tmp_path_factory):
+    """The checkout built in place by `make colcon` (once per session), as a ROS user's
+    workspace install: share/, lib/ros_pointlang scripts, interfaces and sources together."""
+    import shutil
+
+    from tests.launching import VENV, make_colcon
+
+    if shutil.which("colcon", path=str(VENV / "bin")) is None:
+        pytest.skip("colcon is not installed in the venv (requirements/dev.txt has it)")
+    return make_colcon(tmp_path_factory.mktemp("colcon"))
+
+
+@pytest.fixture
+def installed(colcon_install, tmp_path, monkeypatch):
+    """This process and its children as in a shell that sourced the colcon install; returns
+    the package's share folder (launch files, config, the default bundle)."""
+    for key, value in colcon_install.environment(tmp_path / "ros_log").items():
+        monkeypatch.setenv(key, value)
+    return colcon_install.prefix / "share" / "ros_pointlang"
+
+
+@pytest.fixture(scope="session")
 def scene_bag(tmp_path_factory):
     """A `pointlang-data scene` bag: four sweeps past three objects, with ground truth (a few
     seconds to simulate; the data engine needs no torch)."""

@@ -7,7 +7,14 @@ import pytest
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 
-from ros_pointlang.bag import BagPlayer, bag_topics, message_class, read_bag
+from ros_pointlang.bag import (
+    BagPlayer,
+    TruncatedBagWarning,
+    bag_topics,
+    message_class,
+    message_count,
+    read_bag,
+)
 from tests.rosproc import node_process, spin_until
 
 OUSTER = Path(__file__).parent / "data" / "ouster-os1-64"
@@ -42,6 +49,56 @@ def test_reads_bags_in_both_storage_formats_in_time_order(tmp_path, storage):
     from std_msgs.msg import String as RosString
 
     assert deserialize_message(messages[3].data, RosString).data == "hello 3"
+
+
+def write_strings(path, count, size=0, storage=StoragePlugin.MCAP):
+    """A bag of `count` std_msgs/String on /chatter, one a second, each padded to `size`."""
+    store = get_typestore(Stores.ROS2_KILTED)
+    String = store.types["std_msgs/msg/String"]
+    with Writer(path, version=9, storage_plugin=storage) as writer:
+        conn = writer.add_connection("/chatter", String.__msgtype__, typestore=store)
+        for i in range(count):
+            text = f"{i:04d}" + "x" * size
+            writer.write(
+                conn, 10**9 * i, store.serialize_cdr(String(data=text), String.__msgtype__)
+            )
+
+
+def test_a_recording_cut_short_is_read_up_to_the_cut_with_a_warning(tmp_path):
+    # As a killed recorder leaves it: the mcap stops mid-record, no footer, no metadata.yaml.
+    path = tmp_path / "killed"
+    write_strings(path, 40, size=200_000)
+    (mcap,) = path.glob("*.mcap")
+    with open(mcap, "r+b") as f:
+        f.truncate(int(mcap.stat().st_size * 0.6))
+    (path / "metadata.yaml").unlink()
+
+    with pytest.warns(TruncatedBagWarning, match=r"cut short.* (\d+) messages over [\d.]+ s"):
+        messages = list(read_bag(path))
+    assert 10 < len(messages) < 40  # what the chunks before the cut hold, not nothing
+    stamps = [m.stamp_ns for m in messages]
+    assert stamps == [10**9 * i for i in range(len(messages))]  # a prefix, in order
+    from rclpy.serialization import deserialize_message
+    from std_msgs.msg import String as RosString
+
+    assert deserialize_message(messages[-1].data, RosString).data.startswith(
+        f"{len(stamps) - 1:04d}"
+    )
+    with pytest.warns(TruncatedBagWarning):
+        assert bag_topics(path) == {"/chatter": "std_msgs/msg/String"}
+    with pytest.warns(TruncatedBagWarning):
+        assert message_count(mcap, "/chatter") == len(messages)  # the file alone reads too
+
+
+def test_a_whole_bag_reads_without_a_warning_and_a_non_bag_is_still_refused(tmp_path, recwarn):
+    write_strings(tmp_path / "whole", 3)
+    assert message_count(tmp_path / "whole", "/chatter") == 3
+    assert message_count(tmp_path / "whole", "/other") == 0
+    assert not [w for w in recwarn if issubclass(w.category, TruncatedBagWarning)]
+    junk = tmp_path / "junk.mcap"
+    junk.write_bytes(b"not an mcap at all")
+    with pytest.raises(ValueError, match="not a readable rosbag2"):
+        list(read_bag(junk))
 
 
 def test_bad_bags_and_topics_raise_one_clear_error(tmp_path):

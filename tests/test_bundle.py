@@ -3,10 +3,13 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 
+from ros_pointlang.backends import BackendOptions
 from ros_pointlang.bundle import BundleError, load_bundle, sha256_file
 from ros_pointlang.pipeline import Pipeline
+from ros_pointlang.vocabulary import TextEmbedder
 
 
 @pytest.fixture
@@ -72,12 +75,44 @@ def test_corrupt_onnx_with_a_matching_hash_is_still_caught(bundle_copy):
         Pipeline.from_bundle(bundle_copy)
 
 
-def test_new_labels_without_a_text_encoder_say_how_to_make_one(bundle_copy):
+def test_a_bundle_without_its_text_encoder_is_refused_at_load(bundle_copy):
     (bundle_copy / "text_encoder.onnx").unlink()
-    pipeline = Pipeline.from_bundle(bundle_copy)  # the default vocabulary still works
-    assert pipeline.vocabulary == ["chair", "table", "mug"]
-    with pytest.raises(ValueError, match="pointlang-export text-encoder"):
-        pipeline.set_vocabulary(["drill"])
+    with pytest.raises(BundleError, match=r"missing text_encoder\.onnx"):
+        load_bundle(bundle_copy)
+
+
+def test_a_manifest_that_lists_no_text_encoder_says_how_to_make_one(bundle_copy):
+    edit_manifest(bundle_copy, lambda m: m["files"].pop("text_tokenizer.json"))
+    with pytest.raises(BundleError, match="pointlang-export text-encoder --bundle"):
+        load_bundle(bundle_copy)
+
+
+def test_an_unreadable_text_tokenizer_is_caught_at_load(bundle_copy):
+    tokenizer = bundle_copy / "text_tokenizer.json"
+    tokenizer.write_text("{not a tokenizer")
+    edit_manifest(
+        bundle_copy,
+        lambda m: m["files"]["text_tokenizer.json"].update(sha256=sha256_file(tokenizer)),
+    )
+    with pytest.raises(BundleError, match=r"text_tokenizer\.json cannot be read"):
+        load_bundle(bundle_copy)
+
+
+def test_the_default_bundle_embeds_new_words_with_its_int8_text_encoder():
+    """The committed bundle ships MiniLM as int8 ONNX: measured against the float model when
+    exported (manifest), and here against the float torch embeddings of label_embeddings.npz."""
+    bundle = load_bundle()
+    text = bundle.text_encoder
+    assert (bundle.path / text["file"]).stat().st_size < 25e6
+    assert text["parity"]["int8_cosine_min"] >= 0.97
+    zero_shot = text["zero_shot"]
+    assert zero_shot["seen.int8_top1"] >= zero_shot["seen.float_top1"] - 0.02
+    names, float_embeddings = bundle.label_embeddings()  # float torch MiniLM, at export
+    embedder = TextEmbedder(
+        bundle.file(text["file"]), bundle.file(text["tokenizer_file"]), BackendOptions()
+    )
+    int8_embeddings = embedder.embed_labels(names, bundle.labels["prompt_templates"])
+    assert np.min(np.sum(int8_embeddings * float_embeddings, axis=1)) > 0.99
 
 
 def test_tokenizer_that_does_not_fit_the_decoder(bundle_copy):

@@ -126,3 +126,30 @@ def test_caption_period_zero_captions_every_object_in_the_same_cloud(captioner):
     objects = describer.describe(scene(), now=0.0)
     assert len(objects) == 2 and all(o.captioned and o.caption for o in objects)
     assert describer.describe(scene())[0].caption is None  # without a clock: labels only
+
+
+def names(labels):
+    return [label.label for label in labels]
+
+
+def test_stable_labels_rank_each_tracks_decayed_sum_of_views_and_can_be_turned_off(pipeline):
+    stable = Describer(pipeline, DescribeSettings(mode="scene", label_memory=0.5))
+    single = Describer(pipeline, DescribeSettings(mode="scene", stable_labels=False))
+    views = [scene(), scene((0.1, 0.0)), scene((0.1, 0.1))]
+    evidence: dict[int, np.ndarray] = {}
+    for cloud in views:
+        got = {o.id: o for o in stable.describe(cloud)}
+        alone = {o.id: o for o in single.describe(cloud)}
+        objects = single.segment(cloud)
+        embeddings = pipeline.encode(objects).embeddings
+        full = pipeline.bundle.encoder["num_points"]
+        for obj, points, embedding in zip(alone.values(), objects, embeddings, strict=True):
+            # This view alone, without memory:
+            assert names(obj.labels) == names(pipeline.labels_from_embeddings(embedding[None])[0])
+            weight = min(len(points), full) / full
+            evidence[obj.id] = 0.5 * evidence.get(obj.id, 0.0) + weight * embedding
+            expected = evidence[obj.id] / np.linalg.norm(evidence[obj.id])
+            ranked = pipeline.labels_from_embeddings(expected[None].astype(np.float32))[0]
+            assert names(got[obj.id].labels) == names(ranked)
+            assert got[obj.id].labels[0].similarity == pytest.approx(ranked[0].similarity, 1e-5)
+    assert set(got) == set(alone)  # the same tracks either way

@@ -25,6 +25,7 @@ from ros_pointlang.evaluation.frames import (
     score_frames,
     summarise,
     topk_hit,
+    track_metrics,
 )
 from ros_pointlang.evaluation.offline import evaluate_offline
 from ros_pointlang.evaluation.truth import GroundTruth, cdr_header_stamp, read_labels_file
@@ -114,6 +115,41 @@ def test_top1_and_top5_are_counted_over_matched_objects():
     assert scores["detection.precision"] == pytest.approx(3 / 4)
     assert topk_hit("table", frame.predicted[1].labels, 5)
     assert not topk_hit("table", frame.predicted[1].labels, 4)
+
+
+def test_tracks_flicker_and_their_majority_label_is_scored_per_object():
+    def sweep(index, labels_of_track_1, labels_of_track_2=None):
+        truth = [TruthObject("car", np.array([0.0, 0, 0]), id=7, num_points=100)]
+        predicted_objects = [predicted(1, [0.1, 0, 0], labels_of_track_1)]
+        if labels_of_track_2:
+            predicted_objects.append(predicted(2, [5.0, 0, 0], labels_of_track_2))
+        return Frame(index, index, truth=truth, predicted=predicted_objects)
+
+    frames = [
+        sweep(0, ["car"], ["bench"]),
+        sweep(1, ["truck"], ["bench"]),  # track 1 flickers
+        Frame(2, 2, truth=None, predicted=None),  # dropped: no pair across it
+        sweep(3, ["car"]),
+        sweep(4, ["car"], ["bench"]),  # track 2 is back: not consecutive with sweep 1
+    ]
+    match_frames(frames)
+    metrics = track_metrics(frames)
+    # Pairs: (0,1) for both tracks, (1,3) and (3,4) for track 1: 4 pairs, 2 changes.
+    assert metrics["labels.flicker_pairs"] == 4
+    assert metrics["labels.flicker_rate"] == pytest.approx(2 / 4)
+    assert metrics["labels.tracks"] == 1 and metrics["labels.track_top1"] == 1.0  # car 3 of 4
+    assert metrics["objects.per_sweep"] == pytest.approx(7 / 4)
+    assert metrics["labels.histogram.car"] == 3 and metrics["labels.histogram.bench"] == 3
+    assert metrics["labels.histogram.truck"] == 1
+
+
+def test_track_metrics_of_a_bag_without_ground_truth():
+    frames = [
+        Frame(i, i, truth=None, predicted=[predicted(1, [0, 0, 0], ["mug"])]) for i in range(3)
+    ]
+    metrics = track_metrics(frames)
+    assert metrics["labels.flicker_rate"] == 0.0 and metrics["labels.track_top1"] is None
+    assert metrics["labels.distinct_per_sweep"] == 1.0
 
 
 def test_barely_seen_truth_can_be_left_out_and_drops_are_not_scored():
@@ -260,11 +296,12 @@ def test_offline_evaluation_writes_metrics_and_a_report(scene_bag, tiny_bundle, 
         assert metrics[f"latency_ms.{stage}.p50"] > 0
     html = (report / "report.html").read_text()
     markdown = (report / "report.md").read_text()
-    for plot in ("confusion", "latency", "timeline"):
+    for plot in ("confusion", "latency", "timeline", "birds_eye", "labels"):
         assert (report / f"{plot}.png").stat().st_size > 5000
         assert f'alt="{plot}.png"' in html
         assert f"({plot}.png)" in markdown
-    assert html.count("data:image/png;base64,") == 3  # self-contained
+    assert html.count("data:image/png;base64,") == 5  # self-contained
+    assert 0.0 <= metrics["labels.flicker_rate"] <= 1.0 and metrics["labels.track_top1"] is not None
     assert (report / "frames.csv").read_text().count("\n") == 5
 
 
@@ -311,16 +348,45 @@ def test_a_labels_file_scores_like_the_bag_ground_truth(scene_bag, tiny_bundle, 
         assert from_file[key] == from_bag[key], key
 
 
-def test_a_bag_without_ground_truth_reports_predictions_and_latency(tiny_bundle, tmp_path):
-    out = tmp_path / "m.json"
+def test_a_bag_without_ground_truth_reports_what_was_seen(tiny_bundle, tmp_path):
+    out, report = tmp_path / "m.json", tmp_path / "report"
     code = main(
-        ["bag", str(OUSTER), "--bundle", str(tiny_bundle), "--json", str(out), "--no-progress"]
-    )
+        ["bag", str(OUSTER), "--bundle", str(tiny_bundle), "--json", str(out), "--no-progress",
+         "--params-file", str(Path(__file__).parent.parent / "config" / "lidar.yaml"),
+         "--report", str(report)]
+    )  # fmt: skip
     assert code == 0
     metrics = json.loads(out.read_text())
     assert metrics["frames"] == 2 and metrics["truth"] == "none"
     assert metrics["labels.top1"] is None and metrics["detection.recall"] is None
     assert metrics["latency_ms.p50"] > 0
+    # Objects and labels per sweep, a label histogram and the objects from above:
+    assert metrics["objects.per_sweep"] >= 1 and metrics["labels.distinct_per_sweep"] >= 1
+    histogram = {k: v for k, v in metrics.items() if k.startswith("labels.histogram.")}
+    assert sum(histogram.values()) == round(metrics["objects.per_sweep"] * 2)
+    assert metrics["labels.flicker_rate"] is not None
+    assert (report / "birds_eye.png").is_file() and (report / "labels.png").is_file()
+
+
+def test_a_recording_cut_short_is_evaluated_up_to_the_cut(tiny_bundle, tmp_path):
+    from ros_pointlang.bag import TruncatedBagWarning
+    from training.data.scenes import SceneConfig, write_scene_bag
+
+    bag = tmp_path / "cut"
+    write_scene_bag(bag, seed=1, config=SceneConfig(min_objects=2, max_objects=2, sweeps=12))
+    (mcap,) = bag.glob("*.mcap")
+    with open(mcap, "r+b") as f:
+        f.truncate(int(mcap.stat().st_size * 0.7))
+    (bag / "metadata.yaml").unlink()
+    out = tmp_path / "m.json"
+    with pytest.warns(TruncatedBagWarning, match="cut short"):
+        code = main(
+            ["bag", str(bag), "--bundle", str(tiny_bundle), "--json", str(out), "--no-progress"]
+        )
+    assert code == 0
+    metrics = json.loads(out.read_text())
+    assert 0 < metrics["frames"] < 12  # the sweeps before the cut, each with its truth
+    assert metrics["frames_with_truth"] >= metrics["frames"] - 1
 
 
 def test_bad_arguments_are_one_line_errors(scene_bag, tiny_bundle, tmp_path, capsys):

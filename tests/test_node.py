@@ -1,5 +1,6 @@
 """The pointlang node in its own process, over real DDS: topics, service, parameters, bad input."""
 
+import json
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ rclpy = pytest.importorskip("rclpy")
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from rcl_interfaces.msg import Parameter as ParameterMsg  # noqa: E402
 from rcl_interfaces.msg import ParameterType, ParameterValue  # noqa: E402
-from rcl_interfaces.srv import SetParameters  # noqa: E402
+from rcl_interfaces.srv import SetParameters, SetParametersAtomically  # noqa: E402
 from rclpy.qos import qos_profile_sensor_data  # noqa: E402
 from ros_pointlang.msg import CloudLabels, DescribedObjectArray  # noqa: E402
 from ros_pointlang.srv import AskCloud  # noqa: E402
@@ -83,6 +84,44 @@ def ros():
     rclpy.shutdown()
 
 
+def test_detections_carry_box_labels_and_scores_and_markers_are_coloured_by_label(tiny_bundle, ros):
+    vision_msgs = pytest.importorskip(
+        "vision_msgs.msg", reason="vision_msgs is built by tools/setup_env.sh from ../shared/ros2"
+    )
+    from ros_pointlang.node import label_colour
+
+    listener = Listener()
+    detections = []
+    listener.node.create_subscription(
+        vision_msgs.Detection3DArray, "/pointlang/detections", detections.append, 10
+    )
+    with node_process(node_args(tiny_bundle), "pointlang ready"):
+        assert listener.send(
+            box_cloud(42), lambda: detections and listener.objects and listener.markers
+        )
+    (detection,) = detections[0].detections
+    obj = next(o for o in listener.objects if o.header.stamp == detections[0].header.stamp)
+    assert (detections[0].header.stamp.sec, detections[0].header.frame_id) == (42, "base_link")
+    assert detection.header == detections[0].header and detection.id == str(obj.objects[0].id)
+    box = detection.bbox
+    assert (box.size.x, box.size.y, box.size.z) == (
+        obj.objects[0].size.x, obj.objects[0].size.y, obj.objects[0].size.z
+    )  # fmt: skip
+    assert box.center.position.x == pytest.approx(2.0, abs=0.02)
+    hypotheses = [(r.hypothesis.class_id, r.hypothesis.score) for r in detection.results]
+    expected = [(label.label, label.score) for label in obj.objects[0].labels]
+    assert [h[0] for h in hypotheses] == [e[0] for e in expected]
+    assert [h[1] for h in hypotheses] == pytest.approx([e[1] for e in expected], abs=1e-6)
+    cube = next(m for m in listener.markers[0].markers if m.type == Marker.CUBE)
+    text = next(m for m in listener.markers[0].markers if m.type == Marker.TEXT_VIEW_FACING)
+    best = obj.objects[0].labels[0]
+    assert (cube.color.r, cube.color.g, cube.color.b) == pytest.approx(
+        (label_colour(best.label).r, label_colour(best.label).g, label_colour(best.label).b)
+    )
+    assert text.text.startswith(f"{obj.objects[0].id}: {best.label} {best.score:.2f}")
+    assert label_colour("mug") != label_colour("chair")
+
+
 def test_object_mode_publishes_labels_objects_and_markers_with_the_input_header(tiny_bundle, ros):
     listener = Listener()
     with node_process(node_args(tiny_bundle), "pointlang ready"):
@@ -127,6 +166,62 @@ def set_parameter(listener, name, kind, **value):
     future = client.call_async(request)
     assert spin_until(listener.node, future.done)
     return future.result().results[0]
+
+
+def set_atomically(listener, *parameters):
+    """One SetParametersAtomically call: the node's callback sees every change at once."""
+    client = listener.node.create_client(
+        SetParametersAtomically, "/pointlang/set_parameters_atomically"
+    )
+    assert client.wait_for_service(timeout_sec=10.0)
+    future = client.call_async(SetParametersAtomically.Request(parameters=list(parameters)))
+    assert spin_until(listener.node, future.done)
+    return future.result().result
+
+
+def parameter(name, kind, **value):
+    return ParameterMsg(name=name, value=ParameterValue(type=kind, **value))
+
+
+def test_a_refused_change_applies_nothing_and_the_node_keeps_working(tiny_bundle, ros, tmp_path):
+    # The issue's case: new words cannot be embedded (here the bundle's text encoder is
+    # corrupt, its hash updated so the bundle still loads). Before, the failed `labels` set
+    # half-applied and the node dropped every cloud from then on.
+    import shutil
+
+    from ros_pointlang.bundle import sha256_file, write_manifest
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle, bundle)
+    (bundle / "text_encoder.onnx").write_bytes(b"not an onnx model")
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["files"]["text_encoder.onnx"]["sha256"] = sha256_file(bundle / "text_encoder.onnx")
+    write_manifest(bundle, manifest)
+
+    listener = Listener()
+    with node_process(node_args(bundle), "pointlang ready") as proc:
+        good = parameter("top_k", ParameterType.PARAMETER_INTEGER, integer_value=1)
+        bad = parameter(
+            "labels", ParameterType.PARAMETER_STRING_ARRAY, string_array_value=["car", "drill"]
+        )
+        result = set_atomically(listener, good, bad)
+        assert not result.successful and "text_encoder.onnx" in result.reason, result.reason
+        duplicate = parameter(
+            "labels", ParameterType.PARAMETER_STRING_ARRAY, string_array_value=["mug", "mug"]
+        )
+        result = set_atomically(listener, good, duplicate)
+        assert not result.successful and "duplicate" in result.reason, result.reason
+
+        assert listener.send(box_cloud(7), lambda: listener.labels)
+        labels = listener.labels[-1].labels
+        assert len(labels) == 3  # top_k stayed at its default (3 labels in this bundle)
+        assert {s.label for s in labels} == {"chair", "table", "mug"}  # the old vocabulary
+        assert not any("dropped a cloud (error)" in line for line in proc.lines)
+
+        assert set_atomically(listener, good).successful  # the good change alone applies
+        listener.labels.clear()
+        assert listener.send(box_cloud(8), lambda: listener.labels)
+        assert len(listener.labels[-1].labels) == 1
 
 
 def test_labels_and_thresholds_change_at_run_time_and_bad_values_are_refused(tiny_bundle, ros):

@@ -76,7 +76,8 @@ def test_new_words_are_embedded_like_the_exported_vocabulary(pipeline):
     with torch.no_grad():
         expected = label_embeddings(TextEncoder(), ["drill", "fire extinguisher"]).numpy()
     got = pipeline.label_embeddings(["drill", "fire extinguisher"])
-    assert np.abs(got - expected).max() < 1e-4
+    # The bundle's text encoder is int8 (export/text_encoder.py): close in direction, not to 1e-4.
+    assert np.sum(got * expected, axis=1).min() > 0.99
     assert list(pipeline.bundle.labels["prompt_templates"]) == list(PROMPT_TEMPLATES)
     labels = pipeline.labels(cloud(), vocabulary=["drill", "mug"], top_k=5)
     assert {label.label for label in labels} == {"drill", "mug"}

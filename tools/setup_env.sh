@@ -43,6 +43,20 @@ if [[ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
   echo "$wanted" >"$stamp"
 fi
 
+# --- the real launch system, the ros2 command and vision_msgs (not on PyPI) ----------------------
+# From ../shared/ros2 beside the checkout where it exists (CI has it; POINTLANG_SHARED_ROS2
+# names another copy). Its install.sh is idempotent (a stamp in the venv). Without it the launch
+# and ros2 CLI tests skip with a reason, and the node publishes no ~/detections.
+shared_ros2="${POINTLANG_SHARED_ROS2:-$ROOT/../shared/ros2}"
+if [[ -x "$shared_ros2/install.sh" ]]; then
+  mkdir -p "$ROOT/build"
+  bash "$shared_ros2/install.sh" "$VENV" >"$ROOT/build/shared-ros2.log" 2>&1 \
+    || { tail -40 "$ROOT/build/shared-ros2.log"; exit 1; }
+  log "$(tail -1 "$ROOT/build/shared-ros2.log")"
+else
+  log "no $shared_ros2: ros2 launch, the ros2 command and vision_msgs are not installed"
+fi
+
 # --- ROS interfaces (msg/, srv/) built by the same CMakeLists.txt that colcon uses -------------
 # Only the generated code is installed into the venv (apart from site-packages, so the checkout's
 # ros_pointlang/ stays the one imported); ros_pointlang/__init__.py joins the two directories.
@@ -60,11 +74,4 @@ cmake --build "$build" -j"$(nproc)" >"$build.build.log" 2>&1 || { tail -50 "$bui
 cmake --install "$build" >/dev/null
 site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 printf '%s\n%s\n' "$ROOT" "$VENV/ros_pointlang_interfaces" >"$site/zz_ros_pointlang_dev.pth"
-# --- the default model's text encoder: exported from the pip package, never committed --------
-bundle="$ROOT/models/pointlang-small"
-if [[ -f "$bundle/manifest.json" && ! -f "$bundle/text_encoder.onnx" ]]; then
-  log "exporting the MiniLM text encoder into $bundle"
-  "$VENV/bin/python" -m export.cli text-encoder --bundle "$bundle" >"$ROOT/build/text_encoder.log" 2>&1 \
-    || { tail -20 "$ROOT/build/text_encoder.log"; exit 1; }
-fi
 log "ready: $VENV (ROS 2 Kilted, ros_pointlang interfaces built)"

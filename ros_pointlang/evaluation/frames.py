@@ -12,6 +12,7 @@ objects), `latency_ms.p50/p95` (with per-stage keys), `drop_rate`, `frames`, `mo
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,6 +177,58 @@ def score_frames(frames: Sequence[Frame], min_truth_points: int = 0) -> dict[str
     }
 
 
+def track_metrics(frames: Sequence[Frame], min_truth_points: int = 0) -> dict[str, Any]:
+    """What the labels of tracked objects do over time (matches already filled).
+
+    `labels.flicker_rate`: of consecutive processed sweeps in which one predicted track (the
+    node's object id) is present in both, the fraction whose first label changed; needs no
+    ground truth. `labels.track_top1`: of the ground-truth objects matched at least once, the
+    fraction whose most frequent first label over the sweeps is the true category (per-sweep
+    accuracy is `labels.top1`). Also objects and distinct labels per processed sweep and the
+    first-label histogram (`labels.histogram.<label>`), which bags without ground truth get too.
+    """
+    processed = [f for f in frames if f.predicted is not None]
+    previous: dict[int, str] = {}
+    pairs = changes = 0
+    histogram: Counter[str] = Counter()
+    for frame in processed:
+        current = {p.id: p.labels[0] for p in frame.predicted or () if p.labels}
+        for track, label in current.items():
+            if track in previous:
+                pairs += 1
+                changes += normalise_label(previous[track]) != normalise_label(label)
+        previous = current
+        histogram.update(normalise_label(label) for label in current.values())
+    votes: dict[int, Counter[str]] = {}
+    truth_of: dict[int, str] = {}
+    for frame in processed:
+        if frame.truth is None or frame.predicted is None:
+            continue
+        for t, p in frame.matches:
+            truth = frame.truth[t]
+            if truth.num_points < min_truth_points or not frame.predicted[p].labels:
+                continue
+            truth_of[truth.id] = normalise_label(truth.category)
+            votes.setdefault(truth.id, Counter())[
+                normalise_label(frame.predicted[p].labels[0])
+            ] += 1
+    right = sum(votes[i].most_common(1)[0][0] == truth_of[i] for i in votes)
+    sweeps = len(processed)
+    metrics: dict[str, Any] = {
+        "labels.flicker_rate": _ratio(changes, pairs),
+        "labels.flicker_pairs": pairs,
+        "labels.track_top1": _ratio(right, len(votes)),
+        "labels.tracks": len(votes) if votes else None,
+        "objects.per_sweep": _ratio(sum(len(f.predicted or ()) for f in processed), sweeps),
+        "labels.distinct_per_sweep": _ratio(
+            sum(len({p.labels[0] for p in f.predicted or () if p.labels}) for f in processed),
+            sweeps,
+        ),
+    }
+    metrics.update({f"labels.histogram.{k}": v for k, v in sorted(histogram.items())})
+    return metrics
+
+
 def caption_pairs(frames: Sequence[Frame]) -> list[tuple[str, str]]:
     """(generated, reference) for every matched object that has both captions."""
     pairs = []
@@ -234,6 +287,7 @@ def summarise(
     metrics["frames_with_truth"] = sum(f.truth is not None for f in frames)
     metrics["drop_rate"] = _ratio(len(frames) - len(processed), len(frames))
     metrics.update(score_frames(frames, min_truth_points))
+    metrics.update(track_metrics(frames, min_truth_points))
     pairs = caption_pairs(frames) if can_caption else []
     metrics["caption.count"] = len(pairs)
     metrics["caption.sbert"] = caption_similarity(pairs, caption_encoder)

@@ -27,6 +27,10 @@ from ros_pointlang.vocabulary import normalise_label
 HEADLINE = (
     ("labels.top1", "label top-1 accuracy (matched objects)"),
     ("labels.top5", "label top-5 accuracy (matched objects)"),
+    ("labels.track_top1", "per-track top-1 accuracy (each object's most frequent label)"),
+    ("labels.flicker_rate", "label flicker rate (first label changed, same track, next sweep)"),
+    ("objects.per_sweep", "objects per sweep"),
+    ("labels.distinct_per_sweep", "distinct labels per sweep"),
     ("detection.recall", "detection recall (matched / ground truth)"),
     ("detection.precision", "detection precision (matched / predicted)"),
     ("caption.sbert", "caption SBERT similarity"),
@@ -208,6 +212,55 @@ def plot_timeline(evaluation: BagEvaluation, path: Path) -> bool:
     return True
 
 
+def plot_label_histogram(evaluation: BagEvaluation, path: Path) -> bool:
+    """How often each first label was given, over every object of every processed sweep."""
+    counts = {
+        k[len("labels.histogram.") :]: v
+        for k, v in evaluation.metrics.items()
+        if k.startswith("labels.histogram.")
+    }
+    if not counts:
+        return False
+    plt = _pyplot()
+    names = sorted(counts, key=lambda k: -counts[k])
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.28 * len(names) + 1)))
+    ax.barh(names[::-1], [counts[n] for n in names[::-1]], color="tab:blue")
+    ax.set_xlabel("objects labelled so (all sweeps)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def plot_birds_eye(evaluation: BagEvaluation, path: Path) -> bool:
+    """The labelled objects from above: each sweep's object centres in the sensor frame,
+    coloured by first label (ground-truth centres as black crosses where the bag has them)."""
+    predicted = [p for f in evaluation.frames for p in f.predicted or () if p.labels]
+    if not predicted:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 7))
+    truth = [t.centre for f in evaluation.frames for t in f.truth or ()]
+    if truth:
+        xy = np.array(truth)
+        ax.scatter(xy[:, 0], xy[:, 1], marker="x", color="black", s=30, label="ground truth")
+    labels = sorted({p.labels[0] for p in predicted})
+    colours = plt.get_cmap("tab20")
+    for k, label in enumerate(labels):
+        xy = np.array([p.centre for p in predicted if p.labels[0] == label])
+        ax.scatter(xy[:, 0], xy[:, 1], s=14, alpha=0.6, color=colours(k % 20), label=label)
+    ax.scatter([0], [0], marker="^", color="red", s=60, label="sensor")
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (m)")
+    ax.set_ylabel("y (m)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
 def format_value(value: Any, digits: int = 3) -> str:
     """A metric as text: floats to `digits` decimals, None (nothing to count) as "n/a"."""
     if value is None:
@@ -314,6 +367,8 @@ FIGURES = (
     ("timeline", "Per-frame timeline", plot_timeline),
     ("latency", "Latency", plot_latency),
     ("confusion", "Confusion matrix of matched objects", plot_confusion),
+    ("birds_eye", "Labelled objects from above", plot_birds_eye),
+    ("labels", "Label histogram", plot_label_histogram),
 )
 
 

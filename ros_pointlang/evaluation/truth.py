@@ -57,11 +57,10 @@ def points_topic_of(bag: str | Path, topic: str | None = None) -> str:
 
 
 def message_count(bag: str | Path, topic: str) -> int:
-    """How many messages the bag holds on `topic` (for progress bars)."""
-    from rosbags.rosbag2 import Reader
+    """How many messages the bag holds on `topic` (for progress bars; a bag cut short too)."""
+    from ros_pointlang.bag import message_count as count
 
-    with Reader(Path(bag)) as reader:
-        return sum(c.msgcount for c in reader.connections if c.topic == topic)
+    return count(bag, topic)
 
 
 def read_truth(bag: str | Path, topic: str = GROUND_TRUTH_TOPIC) -> dict[int, list[TruthObject]]:
