@@ -31,6 +31,7 @@ from rcl_interfaces.msg import (
 )
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.impl.implementation_singleton import rclpy_implementation
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
@@ -498,6 +499,11 @@ def main(argv: list[str] | None = None) -> int:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except rclpy_implementation.RCLError:
+        # A signal can shut the context down between two waits of the executor; then the next
+        # wait set fails to initialise. That is a shutdown, not a failure.
+        if rclpy.ok():
+            raise
     finally:
         node.shutdown()
         executor.shutdown()

@@ -156,15 +156,20 @@ class TextEmbedder:
         self._tokenizer.enable_padding()
 
     def embed(self, texts: list[str]) -> FloatArray:
+        """One embedding per text, each run on its own: the int8 encoder quantises activations
+        with one scale per run, so in a batch a text's embedding would depend on its neighbours
+        and their padding, and a word would rank differently in another vocabulary."""
         if not texts:
             raise ValueError("no texts to embed; expected at least one")
-        encoded = self._tokenizer.encode_batch(texts)
-        feeds = {
-            "input_ids": np.array([e.ids for e in encoded], np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encoded], np.int64),
-        }
-        (embedding,) = self._session.run(["embedding"], feeds)
-        return np.asarray(embedding, np.float32)
+        rows = []
+        for encoding in self._tokenizer.encode_batch(texts):
+            feeds = {
+                "input_ids": np.array([encoding.ids], np.int64),
+                "attention_mask": np.array([encoding.attention_mask], np.int64),
+            }
+            (embedding,) = self._session.run(["embedding"], feeds)
+            rows.append(np.asarray(embedding, np.float32)[0])
+        return np.stack(rows)
 
     def encode(self, texts: list[str]) -> FloatArray:
         """The same as `embed`: the `encode(texts)` call the caption similarity expects."""

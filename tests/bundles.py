@@ -1,12 +1,28 @@
 """Building small real bundles for tests (export needs torch; the runtime under test does not)."""
 
+import shutil
 from pathlib import Path
+
+DEFAULT_BUNDLE = Path(__file__).resolve().parent.parent / "models" / "pointlang-small"
+
+
+def add_text_encoder(bundle: Path) -> Path:
+    """Give an exported bundle the committed int8 text encoder (listed with its hashes), as
+    `pointlang-export text-encoder` would, without quantising MiniLM again for every test."""
+    from export.cli import export_text_encoder_into
+    from ros_pointlang.bundle import load_bundle
+
+    text = load_bundle(DEFAULT_BUNDLE).text_encoder
+    for key in ("file", "tokenizer_file"):
+        shutil.copy(DEFAULT_BUNDLE / text[key], bundle / text[key])
+    export_text_encoder_into(bundle)
+    return bundle
 
 
 def make_tiny_bundle(out: Path, seed: int = 0) -> Path:
     import torch
 
-    from export.cli import export_bundle, export_text_encoder_into
+    from export.cli import export_bundle
     from training.models.encoder import PointEncoder, PointEncoderConfig
 
     torch.manual_seed(seed)
@@ -16,8 +32,7 @@ def make_tiny_bundle(out: Path, seed: int = 0) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"model_config": model.config.to_dict(), "model": model.state_dict()}, checkpoint)
     export_bundle(checkpoint, out, vocabulary=["chair", "table", "mug"], unknown_threshold=-1.0)
-    export_text_encoder_into(out)
-    return out
+    return add_text_encoder(out)
 
 
 def tiny_caption_args(

@@ -12,7 +12,7 @@ from export.cli import export_bundle
 from export.decoder import main as export_main
 from ros_pointlang.decode import DESCRIBE, box_prompt
 from ros_pointlang.pipeline import Pipeline
-from tests.bundles import tiny_caption_args
+from tests.bundles import add_text_encoder, tiny_caption_args
 from tests.tiny_objects import make_manifest
 from tests.torchrun import run_two_processes
 from training.caption import main
@@ -85,6 +85,7 @@ def test_bundle_roundtrip_evaluate_and_export(tmp_path):
     export_bundle(
         bundle / "point_encoder.pt", runtime, bundle / "captioner.pt", vocabulary=["bowl", "door"]
     )
+    add_text_encoder(runtime)
     manifest_path = runtime / "manifest.json"
     assert json.loads(manifest_path.read_text())["generation"]["box_prompt"] is True
     objects, _ = load_objects([str(data)])

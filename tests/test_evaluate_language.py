@@ -8,7 +8,7 @@ import torch
 from export.cli import main as export_main
 from ros_pointlang.evaluation.cli import main as eval_main
 from ros_pointlang.pipeline import Pipeline
-from tests.bundles import tiny_caption_args
+from tests.bundles import add_text_encoder, tiny_caption_args
 from tests.tiny_objects import make_manifest
 from training.caption import main as caption_main
 from training.dataset import load_cloud, load_objects
@@ -60,7 +60,7 @@ def bundles(tmp_path_factory):
         str(runtime),
     ]
     assert export_main(exported) == 0
-    return data, training, runtime
+    return data, training, add_text_encoder(runtime)
 
 
 def test_dataset_eval_of_a_runtime_bundle_scores_captions_and_answers(bundles, tmp_path):

@@ -28,7 +28,15 @@ def test_param_describe_set_get_topic_echo_and_service_call(installed, scene_bag
         results["describe"] = await ros2("param", "describe", "/pointlang", "cluster_tolerance")
         results["set"] = await ros2("param", "set", "/pointlang", "labels", "[car, mug, drill]")
         results["get"] = await ros2("param", "get", "/pointlang", "labels")
-        echo = asyncio.ensure_future(ros2("topic", "echo", "--once", "/pointlang/objects"))
+        echo = asyncio.ensure_future(
+            ros2(
+                "topic",
+                "echo",
+                "--once",
+                "/pointlang/objects",
+                "ros_pointlang/msg/DescribedObjectArray",
+            )
+        )
         await asyncio.sleep(3.0)  # let the echo subscribe: the node skips work unwatched
         player = await play(scene_bag, "/test/points")
         try:
