@@ -95,6 +95,27 @@ def normalise_label(text: str) -> str:
     return " ".join(str(text).strip().lower().replace("_", " ").split())
 
 
+def split_label(text: str) -> tuple[str, str]:
+    """(name, description) of a label as an operator writes it: "mug: a small cylinder with a
+    handle" → ("mug", "a small cylinder with a handle"); "drill" → ("drill", "")."""
+    name, _, description = str(text).partition(":")
+    name = " ".join(name.split())
+    if not name:
+        raise ValueError(f"label {text!r} has no name; expected 'name' or 'name: description'")
+    return name, " ".join(description.split())
+
+
+def label_prompts(label: str, templates: Sequence[str] = PROMPT_TEMPLATES) -> list[str]:
+    """The sentences one label's embedding is the mean of: every template with its name, and
+    for a described label every template again with "name, description" (how an operator tells
+    the model what a word it never trained on looks like)."""
+    name, description = split_label(label)
+    prompts = [t.format(name) for t in templates]
+    if description:
+        prompts += [t.format(f"{name}, {description}") for t in templates]
+    return prompts
+
+
 def clean_vocabulary(labels: Sequence[str]) -> list[str]:
     """`labels` stripped; raises unless they are non-empty, distinct words."""
     if isinstance(labels, str):
@@ -178,10 +199,12 @@ class TextEmbedder:
     def embed_labels(
         self, labels: list[str], templates: Sequence[str] = PROMPT_TEMPLATES
     ) -> FloatArray:
-        """One unit embedding per label: the normalised mean over the prompt templates."""
-        prompts = [t.format(label) for label in labels for t in templates]
-        emb = self.embed(prompts).reshape(len(labels), len(templates), -1).mean(axis=1)
-        return (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(np.float32)
+        """One unit embedding per label: the normalised mean over its `label_prompts`."""
+        per_label = [label_prompts(label, templates) for label in labels]
+        emb = self.embed([p for prompts in per_label for p in prompts])
+        ends = np.cumsum([len(prompts) for prompts in per_label])
+        means = np.stack([part.mean(axis=0) for part in np.split(emb, ends[:-1])])  # (C, D)
+        return (means / np.linalg.norm(means, axis=1, keepdims=True)).astype(np.float32)
 
     @classmethod
     def from_bundle(cls, bundle: Bundle, options: BackendOptions | None = None) -> TextEmbedder:

@@ -26,6 +26,7 @@ from training.common import (
     CHECKPOINT_NAME,
     ENCODER_NAME,
     MetricLog,
+    autocast,
     data_fingerprint,
     finish_distributed,
     init_distributed,
@@ -150,11 +151,14 @@ def main(argv: list[str] | None = None) -> int:
         for batch in loader:
             lr = learning_rate(step, cfg.optim)
             set_learning_rate(optimizer, lr)
-            emb, _ = ddp_model(
-                batch["points"].to(device), batch["size"].to(device), batch["size_known"].to(device)
-            )
+            with autocast(cfg.optim.precision, device):
+                emb, _ = ddp_model(
+                    batch["points"].to(device),
+                    batch["size"].to(device),
+                    batch["size_known"].to(device),
+                )
             loss = contrastive_loss(
-                emb,
+                emb.float(),
                 text_table[batch["text"].to(device)],
                 model.logit_scale,
                 batch["category"].to(device),

@@ -34,6 +34,7 @@ from training.common import (
     CHECKPOINT_NAME,
     ENCODER_NAME,
     MetricLog,
+    autocast,
     data_fingerprint,
     finish_distributed,
     init_distributed,
@@ -220,14 +221,16 @@ def main(argv: list[str] | None = None) -> int:
                 cfg.augment,
                 cfg.seed,
             )
-            tokens = model.encode(*(x.to(device) for x in inputs))
+            with autocast(cfg.optim.precision, device):
+                tokens = model.encode(*(x.to(device) for x in inputs))
             size, known = inputs[1], inputs[2]
         prompts = decoder_prompts(cfg.decoder, [p for p, _ in texts], size, known)
         ids, labels = make_sequences(prompts, [t for _, t in texts], tokenizer, max_tokens)
         lr = learning_rate(step, cfg.optim)
         set_learning_rate(optimizer, lr)
         # Through the DDP wrapper's forward, so its gradient hooks all-reduce across ranks.
-        logits = ddp_model(tokens.to(device), size.to(device), known.to(device), ids.to(device))
+        with autocast(cfg.optim.precision, device):
+            logits = ddp_model(tokens.to(device), size.to(device), known.to(device), ids.to(device))
         loss = next_token_loss(logits, labels.to(device))
         optimizer_step(optimizer, loss, model, cfg.optim.grad_clip)
         step += 1

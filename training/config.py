@@ -56,6 +56,9 @@ class OptimConfig:
     warmup_steps: int = 100
     max_steps: int = 3000
     grad_clip: float = 1.0
+    precision: str = (
+        "fp32"  # forward pass: "fp32", or "bf16" autocast (CPUs with AVX-512-BF16, GPUs)
+    )
 
 
 @dataclass

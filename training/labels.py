@@ -15,19 +15,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ros_pointlang.vocabulary import PROMPT_TEMPLATES
+from ros_pointlang.vocabulary import PROMPT_TEMPLATES, label_prompts
 from training.text import TextEncoder
 
 
 def label_embeddings(
     text_encoder: TextEncoder, labels: list[str], templates: tuple[str, ...] = PROMPT_TEMPLATES
 ) -> torch.Tensor:
-    """Unit embeddings (C, 384), one per label, each the normalised mean over the templates."""
+    """Unit embeddings (C, 384), one per label ("name" or "name: description"), each the
+    normalised mean over its `label_prompts`, as the runtime embeds labels."""
     if not labels:
         raise ValueError("the label vocabulary is empty; expected at least one label")
-    prompts = [t.format(label) for label in labels for t in templates]
-    emb = text_encoder.encode(prompts).view(len(labels), len(templates), -1)  # (C, T, 384)
-    return F.normalize(emb.mean(1), dim=-1)  # (C, 384)
+    per_label = [label_prompts(label, templates) for label in labels]
+    emb = text_encoder.encode([p for prompts in per_label for p in prompts])  # (P, 384)
+    means = torch.stack([part.mean(0) for part in emb.split([len(p) for p in per_label])])
+    return F.normalize(means, dim=-1)  # (C, 384)
 
 
 def calibrate_threshold(
