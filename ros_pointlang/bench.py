@@ -1,6 +1,7 @@
 """``pointlang-bench``: benchmarks that print figures (never timed assertions in tests).
 
-Subcommands (``scene``: see ros_pointlang/bench_scene.py; ``runtime``: bench_runtime.py):
+Subcommands (``scene`` and ``segment``: see ros_pointlang/bench_scene.py; ``runtime``:
+bench_runtime.py):
 
 * ``cloud``: PointCloud2 <-> numpy conversion speed (``ros_pointlang.cloud``) on a synthetic
   LiDAR cloud, the real Ouster OS1-64 scan in ``tests/data`` and ``create_cloud``. Every figure
@@ -320,7 +321,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_scene.add_argument("--threads", type=int, default=0, help="in-process inference threads")
     p_scene.add_argument("--json", type=Path, metavar="OUT", help="also write figures as JSON")
+    p_segment = sub.add_parser(
+        "segment", help="scene segmentation alone: euclidean vs range image on the Ouster scan"
+    )
+    p_segment.add_argument("--repeat", type=int, default=40, help="sweeps per method")
+    p_segment.add_argument(
+        "--params-file", type=Path, help="node parameters (default: config/lidar.yaml)"
+    )
+    p_segment.add_argument(
+        "--ouster-bag", type=Path, default=OUSTER_BAG, help="the real Ouster OS1-64 rosbag2"
+    )
+    p_segment.add_argument("--json", type=Path, metavar="OUT", help="also write figures as JSON")
     args = parser.parse_args(argv)
+
+    if args.command == "segment":
+        from ros_pointlang.bench_scene import (
+            LIDAR_PARAMS,
+            bench_segmentation,
+            lidar_parameters,
+            ouster_sweeps,
+            print_segmentation,
+        )
+
+        params = lidar_parameters(args.params_file or LIDAR_PARAMS)
+        row = bench_segmentation(ouster_sweeps(args.ouster_bag), params, args.repeat)
+        print_segmentation("ouster-os1-64", row)
+        if args.json is not None:
+            args.json.write_text(json.dumps({"segment": {"ouster-os1-64": row}}, indent=2) + "\n")
+        return 0
 
     if args.command == "scene":
         from ros_pointlang.bench_scene import LIDAR_PARAMS, bench_scene

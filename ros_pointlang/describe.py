@@ -5,7 +5,8 @@ results can only differ by what arrived in time, never by how a cloud was proces
 
     object mode: the whole cloud is one object (id 1)
     scene mode:  crop → voxel → ground removal → clusters, one object per cluster, with ids
-                 kept stable across clouds by matching box centres
+                 kept stable across clouds by matching box centres; organised sweeps are cut
+                 on their range image (`range_image`, read with `Describer.read`)
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ros_pointlang import range_image
 from ros_pointlang.decode import Generated
 from ros_pointlang.pipeline import Encoded, Pipeline
 from ros_pointlang.preprocess import Box, SceneConfig, crop_box, segment_scene, upright_box
+from ros_pointlang.range_image import RangeImage
 from ros_pointlang.schedule import Remembered, ScheduleSettings, Seen, to_caption, to_encode
 from ros_pointlang.vocabulary import Label
 
@@ -136,24 +139,38 @@ class Describer:
         """Objects of the latest cloud: found, through the encoder, captions finished."""
         return dict(self._counts)
 
-    def segment(self, xyz: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float32]]:
+    def read(self, cloud: Any) -> tuple[npt.NDArray[np.float32], RangeImage | None]:
+        """A PointCloud2's valid points and, where scene mode may cut it on its range image
+        (an organised sweep), that image: what `describe` takes. Raises ValueError for a
+        malformed message."""
+        s = self.settings
+        organised = s.mode == "scene" and s.scene.segmentation != "euclidean"
+        return range_image.read_sweep(cloud, organised)
+
+    def segment(
+        self, xyz: npt.NDArray[np.float32], image: RangeImage | None = None
+    ) -> list[npt.NDArray[np.float32]]:
         """The points of each object in the cloud, largest first."""
         s = self.settings
         if s.mode == "object":
             cropped = crop_box(xyz, s.scene.crop_min, s.scene.crop_max)
             return [cropped] if len(cropped) else []
-        return segment_scene(xyz, s.scene)[: s.max_objects]
+        return segment_scene(xyz, s.scene, image=image)[: s.max_objects]
 
     def describe(
-        self, xyz: npt.NDArray[np.float32], now: float | None = None
+        self,
+        xyz: npt.NDArray[np.float32],
+        now: float | None = None,
+        image: RangeImage | None = None,
     ) -> list[ObjectDescription]:
         """Labels of every object in one cloud, and captions on the schedule.
 
         `now` is the cloud's time in seconds (sensor stamp or node clock). Without it the cloud
         stands alone: every object is encoded, none is captioned, nothing is remembered.
+        `image`: the cloud's range image where it is an organised sweep (see `read`).
         """
         start = time.perf_counter()
-        objects = self.segment(xyz)
+        objects = self.segment(xyz, image)
         self._timings = {"segment": time.perf_counter() - start}
         self._counts = {"objects": len(objects), "encoded": 0, "captioned": 0}
         if not objects:

@@ -45,6 +45,15 @@ def _load() -> ctypes.CDLL | None:
             library.pointlang_farthest_point_sample.restype = None
             library.pointlang_farthest_point_sample.argtypes = [_ptr, _ptr, _i64, _i64, _i64]
             library.pointlang_farthest_point_sample.argtypes += [_ptr, _ptr]
+            library.pointlang_range_image.restype = _i64
+            library.pointlang_range_image.argtypes = [_ptr, _i64, _ptr, _i64, _ptr, _ptr, _ptr]
+            library.pointlang_segment_range_image.restype = None
+            library.pointlang_segment_range_image.argtypes = [_ptr, _i64, _ptr, _i64, _i64]
+            library.pointlang_segment_range_image.argtypes += [_ptr, _ptr] + [ctypes.c_double] * 3
+            library.pointlang_segment_range_image.argtypes += [_ptr]
+            library.pointlang_voxel_groups.restype = None
+            library.pointlang_voxel_groups.argtypes = [_ptr, _ptr, _ptr, _i64, ctypes.c_double]
+            library.pointlang_voxel_groups.argtypes += [_ptr, _ptr]
             return library
     return None
 
@@ -130,3 +139,76 @@ def farthest_point_sample(
         _address(out),
     )
     return out.astype(np.intp, copy=False)
+
+
+def range_image(
+    xyz: npt.NDArray[np.float32], rings: npt.NDArray[np.int32] | None, width: int
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]] | int:
+    """(returns (N, 3), pixels (rows, columns)) of an organised sweep of (n, 3) contiguous
+    `xyz`, or the kernel's error code (-1: a ring id out of 0..1023, -2: uneven rings; see C)."""
+    n = len(xyz)
+    points = np.empty((n, 3), np.float32)
+    pixels = np.empty(n, np.int32)
+    shape = np.zeros(2, np.int64)
+    count = _library().pointlang_range_image(
+        _address(xyz),
+        n,
+        None if rings is None else _address(rings),
+        width,
+        _address(points),
+        _address(pixels),
+        _address(shape),
+    )
+    if count < 0:
+        return int(count)
+    rows, columns = int(shape[0]), int(shape[1])
+    return points[:count], pixels[: rows * columns].reshape(rows, columns)
+
+
+def segment_range_image(
+    points: npt.NDArray[np.float32],
+    pixels: npt.NDArray[np.int32],
+    lower: npt.NDArray[np.float32],
+    upper: npt.NDArray[np.float32],
+    tan_ground: float,
+    tolerance2: float,
+    cos2_beta: float,
+) -> npt.NDArray[np.int32]:
+    """(N,) object label of each return: its object's smallest point index, -1 for none."""
+    labels = np.empty(len(points), np.int32)
+    _library().pointlang_segment_range_image(
+        _address(points),
+        len(points),
+        _address(pixels),
+        pixels.shape[0],
+        pixels.shape[1],
+        _address(lower),
+        _address(upper),
+        tan_ground,
+        tolerance2,
+        cos2_beta,
+        _address(labels),
+    )
+    return labels
+
+
+def voxel_groups(
+    xyz: npt.NDArray[np.float32], groups: list[npt.NDArray[np.intp]], voxel_size: float
+) -> list[npt.NDArray[np.float32]]:
+    """The voxel means of each group of points (indices into contiguous `xyz`; see C)."""
+    members = np.ascontiguousarray(np.concatenate(groups), np.int64)
+    offsets = np.zeros(len(groups) + 1, np.int64)
+    np.cumsum([len(g) for g in groups], out=offsets[1:])
+    out = np.empty((len(members), 3), np.float32)
+    counts = np.empty(len(groups), np.int64)
+    _library().pointlang_voxel_groups(
+        _address(xyz),
+        _address(members),
+        _address(offsets),
+        len(groups),
+        voxel_size,
+        _address(out),
+        _address(counts),
+    )
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    return [out[bounds[k] : bounds[k + 1]] for k in range(len(groups))]

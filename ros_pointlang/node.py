@@ -41,7 +41,6 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from ros_pointlang.backends import BackendOptions, BackendUnavailable
 from ros_pointlang.bundle import BundleError
-from ros_pointlang.cloud import xyz_from_cloud
 from ros_pointlang.describe import (
     Describer,
     DescribeSettings,
@@ -57,6 +56,7 @@ from ros_pointlang.msg import (
 )
 from ros_pointlang.parameters import DESCRIBE_PARAMETERS, NODE_NAME, PARAMETERS
 from ros_pointlang.pipeline import Pipeline
+from ros_pointlang.range_image import RangeImage
 from ros_pointlang.srv import AskCloud
 
 try:  # vision_msgs is an exec_depend of the package; a bare venv may lack it
@@ -95,6 +95,7 @@ class PointLangNode(Node):
         self._pending: PointCloud2 | None = None
         self._latest_header: Header | None = None
         self._latest_xyz: np.ndarray | None = None
+        self._latest_image: RangeImage | None = None
         self._latest_described = False
         self.counts: Counter[str] = Counter()
         self._latency: dict[str, deque[float]] = {}
@@ -244,7 +245,7 @@ class PointLangNode(Node):
     def _process(self, cloud: PointCloud2) -> None:
         start = time.perf_counter()
         try:
-            xyz = xyz_from_cloud(cloud)
+            xyz, image = self.describer.read(cloud)
         except ValueError as error:
             with self._lock:
                 self._drop("malformed", str(error))
@@ -264,6 +265,7 @@ class PointLangNode(Node):
             return
         with self._pipeline_lock:
             self._latest_header, self._latest_xyz, self._latest_described = header, xyz, False
+            self._latest_image = image
         if self._value("lazy") and not self._has_subscribers():
             with self._lock:
                 self.counts["skipped_no_subscribers"] += 1
@@ -273,7 +275,7 @@ class PointLangNode(Node):
         stamp = cloud.header.stamp.sec + cloud.header.stamp.nanosec / 1e9
         now = stamp if stamp > 0 else self.get_clock().now().nanoseconds / 1e9
         with self._pipeline_lock:
-            objects = self.describer.describe(xyz, now=now)
+            objects = self.describer.describe(xyz, now=now, image=image)
             self._latest_described = True
             timings = {**self.describer.timings, "decode": decode_s}
             work = self.describer.counts
@@ -337,7 +339,7 @@ class PointLangNode(Node):
                 response.message = "no cloud has arrived yet"
                 return response
             if not self._latest_described:  # lazy mode skipped it: describe it now
-                self.describer.describe(self._latest_xyz)
+                self.describer.describe(self._latest_xyz, image=self._latest_image)
                 self._latest_described = True
             response.cloud_stamp = self._latest_header.stamp
             try:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ros_pointlang.backends import BACKENDS
 from ros_pointlang.describe import MODES, DescribeSettings
-from ros_pointlang.preprocess import SceneConfig
+from ros_pointlang.preprocess import SEGMENTATIONS, SceneConfig
 
 NODE_NAME = "pointlang"
 RELIABILITIES = ("best_effort", "reliable")
@@ -90,12 +90,40 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     _scene("ground_threshold", "distance from the ground plane in metres", 0.0, 1.0),
     _scene("cluster_tolerance", "gap in metres that separates two objects", 0.01, 2.0),
     _scene("min_cluster_points", "fewer points are noise, not an object", 1, 1_000_000),
-    _scene("max_object_size", "larger clusters (walls) are not objects", 0.1, 100.0),
+    _scene(
+        "max_object_size",
+        "longer (footprint seen from above) or taller clusters (walls) are not objects, metres",
+        0.1,
+        100.0,
+    ),
     _scene(
         "min_object_height",
         "flatter clusters are floor the plane fit missed, not objects",
         0.0,
         10.0,
+    ),
+    ParameterSpec(
+        "segmentation",
+        _SCENE.segmentation,
+        "scene mode: auto = organised clouds (height > 1, Ouster, Velodyne...) on their range "
+        "image, unorganised ones by euclidean clustering; range_image = organised ones on it even "
+        "where their layout looks unlike a spinning LiDAR's; euclidean = always clustering",
+        choices=SEGMENTATIONS,
+        describes=True,
+    ),
+    _scene(
+        "ground_angle",
+        "range image: steepest rise in degrees from a column's last ground return still ground",
+        1.0,
+        60.0,
+    ),
+    _scene(
+        "segment_angle",
+        "range image: neighbouring returns farther apart than cluster_tolerance are one object "
+        "when the line between them makes at least this angle (degrees) with the farther "
+        "return's beam",
+        0.5,
+        60.0,
     ),
     ParameterSpec(
         "max_objects",

@@ -3,6 +3,8 @@
 The one path a cloud takes between `cloud.xyz_from_cloud` and the encoder:
 
     scene mode:  crop → voxel → remove ground → cluster → for each object: prepare_object
+                 (organised sweeps: crop → ground and objects on the range image → voxel each
+                 object, see `range_image`; `SceneConfig.segmentation` chooses)
     object mode: crop → voxel → prepare_object
 
 `prepare_object` samples a fixed number of points by farthest point sampling, centres them on
@@ -21,8 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
+from scipy.spatial import ConvexHull, QhullError
 
-from ros_pointlang import kernels
+from ros_pointlang import kernels, range_image
+from ros_pointlang.range_image import RangeImage
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -46,6 +50,9 @@ class PreparedObject:
     num_points: int  # raw points the object had before sampling
 
 
+SEGMENTATIONS = ("auto", "range_image", "euclidean")
+
+
 @dataclass(frozen=True)
 class SceneConfig:
     """How a scene is cut into objects. Defaults suit a LiDAR on a mobile robot."""
@@ -58,8 +65,22 @@ class SceneConfig:
     cluster_tolerance: float = 0.12  # metres between points of one object
     min_cluster_points: int = 30
     max_cluster_points: int = 100_000
-    max_object_size: float = 4.0  # metres; larger clusters are walls or structure
+    # Metres; clusters longer (`footprint_length`) or taller than this are walls or structure.
+    # Judged on the object's own footprint, not on its sensor-frame extent, so its heading does
+    # not decide whether it is kept.
+    max_object_size: float = 4.0
     min_object_height: float = 0.05  # metres; flatter clusters are floor the plane fit missed
+    # auto: organised sweeps (height > 1) on their range image, others euclidean; range_image:
+    # organised ones on it even where auto judges the layout unlike a spinning LiDAR's.
+    segmentation: str = "auto"
+    ground_angle: float = 10.0  # degrees; steeper rises between rings are not ground
+    segment_angle: float = 10.0  # degrees; beta below which two neighbouring returns part
+
+    def __post_init__(self) -> None:
+        if self.segmentation not in SEGMENTATIONS:
+            raise ValueError(
+                f"segmentation {self.segmentation!r} is unknown; expected one of {SEGMENTATIONS}"
+            )
 
 
 def crop_box(xyz: FloatArray, lower: npt.ArrayLike, upper: npt.ArrayLike) -> FloatArray:
@@ -89,6 +110,36 @@ def voxel_downsample(xyz: FloatArray, voxel_size: float) -> FloatArray:
         [np.bincount(inverse, weights=xyz[:, j], minlength=len(counts)) for j in range(3)], axis=1
     )
     return (sums / counts[:, None]).astype(np.float32)
+
+
+def voxel_downsample_groups(
+    xyz: FloatArray, groups: Sequence[npt.NDArray[np.intp]], voxel_size: float
+) -> list[FloatArray]:
+    """`voxel_downsample` of each group of points (indices into `xyz`) in one pass: the same
+    points as one call per group (in the compiled kernel where it is built)."""
+    if voxel_size < 0:
+        raise ValueError(f"voxel_size must be >= 0 metres, got {voxel_size}")
+    if voxel_size == 0 or not groups:
+        return [xyz[g] for g in groups]
+    if kernels.LIBRARY is not None:
+        return kernels.voxel_groups(np.ascontiguousarray(xyz, np.float32), list(groups), voxel_size)
+    members = np.concatenate(groups)
+    owner = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    points = xyz[members]
+    cells = np.floor(points / voxel_size).astype(np.int64)
+    cells -= cells.min(axis=0)
+    extent = cells.max(axis=0) + 1
+    keys = ((owner * extent[0] + cells[:, 0]) * extent[1] + cells[:, 1]) * extent[2] + cells[:, 2]
+    unique, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    sums = np.stack(
+        [np.bincount(inverse, weights=points[:, j], minlength=len(counts)) for j in range(3)],
+        axis=1,
+    )
+    means = (sums / counts[:, None]).astype(np.float32)
+    bounds = np.searchsorted(
+        unique // (extent[0] * extent[1] * extent[2]), np.arange(len(groups) + 1)
+    )
+    return [means[bounds[k] : bounds[k + 1]] for k in range(len(groups))]
 
 
 def fit_ground_plane(
@@ -260,6 +311,30 @@ def upright_box(xyz: FloatArray) -> Box:
     return Box(centre=centre, yaw=float(yaw), size=size)
 
 
+def footprint_length(xyz: FloatArray) -> float:
+    """An object's length seen from above, in metres, whatever its heading: the longer side of
+    the smallest rectangle around the horizontal points (rotating calipers; of rectangles
+    within 2 % of the smallest area, the one with the shortest long side). Also right where
+    only two sides of an object were seen: around an L the rectangle along its diagonal has the
+    same area, and the main axis of `upright_box` tilts toward the short side and overstates
+    the length."""
+    xy = np.unique(xyz[:, :2].astype(np.float64), axis=0)
+    if len(xy) < 3:
+        return float(np.hypot(*np.ptp(xy, axis=0))) if len(xy) else 0.0
+    try:
+        corners = xy[ConvexHull(xy).vertices]
+    except QhullError:  # all on one line
+        return float(np.hypot(*np.ptp(xy, axis=0)))
+    edges = np.roll(corners, -1, axis=0) - corners
+    angles = np.arctan2(edges[:, 1], edges[:, 0])
+    c, s = np.cos(angles), np.sin(angles)
+    along = np.ptp(corners @ np.stack([c, s]), axis=0)  # per edge direction
+    across = np.ptp(corners @ np.stack([-s, c]), axis=0)
+    area = along * across
+    near = area <= 1.02 * area.min()
+    return float(np.maximum(along, across)[near].min())
+
+
 def prepare_object(xyz: FloatArray, num_points: int) -> PreparedObject:
     """Sample, centre and scale one object's points for the encoder (see the module doc)."""
     return prepare_objects([xyz], num_points)[0]
@@ -293,19 +368,60 @@ def prepare_objects(clouds: Sequence[FloatArray], num_points: int) -> list[Prepa
 
 
 def segment_scene(
-    xyz: FloatArray, config: SceneConfig, rng: np.random.Generator | None = None
+    xyz: FloatArray,
+    config: SceneConfig,
+    rng: np.random.Generator | None = None,
+    image: RangeImage | None = None,
 ) -> list[FloatArray]:
-    """The points of each object in a scene: crop, voxel, ground removal and clustering."""
+    """The points of each object in a scene, largest first: crop, voxel, ground removal and
+    clustering, or for an organised sweep (`image`, of the same returns as `xyz`; see
+    `range_image.read_sweep`) the same cuts on its range image, as `config.segmentation` says."""
+    if image is not None and uses_range_image(image, config):
+        groups = range_image.segment(
+            image,
+            config.crop_min,
+            config.crop_max,
+            config.cluster_tolerance,
+            config.segment_angle,
+            config.ground_angle,
+            min_points=config.min_cluster_points,  # voxels are never more than returns
+        )
+        clusters = voxel_downsample_groups(image.points, groups, config.voxel_size)
+        return _objects(clusters, config)
     cropped = crop_box(xyz, config.crop_min, config.crop_max)
     points = voxel_downsample(cropped, config.voxel_size)
     ground = fit_ground_plane(points, config.ground_threshold, config.ground_max_tilt_deg, rng=rng)
     points = points[~ground]
+    clusters = [
+        points[indices]
+        for indices in euclidean_clusters(
+            points, config.cluster_tolerance, config.min_cluster_points, config.max_cluster_points
+        )
+    ]
+    return _objects(clusters, config)
+
+
+def uses_range_image(image: RangeImage, config: SceneConfig) -> bool:
+    """Whether `segment_scene` cuts this organised sweep on its range image."""
+    if config.segmentation == "euclidean":
+        return False
+    return config.segmentation == "range_image" or image.coverage >= range_image.MIN_COVERAGE
+
+
+def _objects(clusters: list[FloatArray], config: SceneConfig) -> list[FloatArray]:
+    """The clusters that are objects (their points, largest first): within the point counts,
+    not too large for an object, not too flat."""
     objects = []
-    for indices in euclidean_clusters(
-        points, config.cluster_tolerance, config.min_cluster_points, config.max_cluster_points
-    ):
-        cluster = points[indices]
-        extent = cluster.max(axis=0) - cluster.min(axis=0)
-        if float(extent.max()) <= config.max_object_size and extent[2] >= config.min_object_height:
-            objects.append(cluster)
-    return objects
+    for cluster in clusters:
+        if not config.min_cluster_points <= len(cluster) <= config.max_cluster_points:
+            continue
+        height = float(cluster[:, 2].max() - cluster[:, 2].min())
+        if height < config.min_object_height or height > config.max_object_size:
+            continue
+        # The sensor-frame extent bounds the length: measure it only where it may be too long.
+        extent = cluster[:, :2].max(axis=0) - cluster[:, :2].min(axis=0)
+        if float(np.hypot(*extent)) > config.max_object_size:
+            if footprint_length(cluster) > config.max_object_size:
+                continue
+        objects.append(cluster)
+    return sorted(objects, key=len, reverse=True)

@@ -6,10 +6,14 @@
 // changes a rounding), the same tie-breaking (first index wins, as numpy's argmax). The tests
 // compare the two bit for bit.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <numeric>
+#include <utility>
+#include <vector>
 
 extern "C" {
 
@@ -156,6 +160,303 @@ void pointlang_farthest_point_sample(const float* xyz, const int64_t* sizes, int
     }
     xyz += 3 * n;
     out += num_points;
+  }
+}
+
+
+// --- Range images of organised sweeps (ros_pointlang/range_image.py has the numpy reference) ---
+
+namespace {
+
+constexpr int64_t kMaxRingId = 1023;
+constexpr int64_t kMaxGap = 1;  // missing returns bridged between neighbours (MAX_GAP)
+constexpr double kMaxRun = 2.0;  // metres of run that count toward the ground's slope (MAX_RUN)
+
+bool is_return(const float* p) {
+  // Finite and not exactly (0, 0, 0): 0 < max(|x|, |y|, |z|) < inf on the IEEE bits.
+  uint32_t bits[3];
+  std::memcpy(bits, p, sizeof bits);
+  uint32_t m = bits[0] & 0x7FFFFFFFu;
+  const uint32_t b = bits[1] & 0x7FFFFFFFu, c = bits[2] & 0x7FFFFFFFu;
+  m = m > b ? m : b;
+  m = m > c ? m : c;
+  return m - 1u < 0x7F7FFFFFu;
+}
+
+int32_t find_root(std::vector<int32_t>& parent, int32_t i) {
+  while (parent[i] != i) {
+    parent[i] = parent[parent[i]];  // path halving
+    i = parent[i];
+  }
+  return i;
+}
+
+void unite(std::vector<int32_t>& parent, int32_t a, int32_t b) {
+  a = find_root(parent, a);
+  b = find_root(parent, b);
+  if (a == b) return;
+  if (a < b) parent[b] = a;  // the smaller index is the root: labels are the smallest member
+  else parent[a] = b;
+}
+
+struct RangeImageScratch {
+  std::vector<int64_t> slot_of_id, returns, slot_of_return, lit, row_of_slot;
+  std::vector<double> rise, mean;
+};
+
+struct SegmentScratch {
+  std::vector<int32_t> image, parent;
+  std::vector<double> last_z, last_run;
+  std::vector<char> started;
+};
+
+}  // namespace
+
+// The range image of an organised sweep of n points (x y z float32 each; every firing in place).
+// `rings` (n int32, 0..1023) gives each point's ring, or is null when rows of `width` points are
+// rings. The returns (finite, not all zero) are copied in order into `points`; `pixels` (n
+// int32 at most) gets rows x columns entries, the index of the return in each pixel or -1, rows
+// being the rings with a return ordered by mean z / range (lowest beam first, ties by ring id),
+// columns = n / rings, column floor((atan2(y, x) + pi) * columns / (2 pi)) mod columns; of returns
+// in one pixel the last wins. shape[0], shape[1] = rows, columns. Returns the number of returns,
+// -1 for a ring id out of range, -2 when the rings are not all of one length.
+int64_t pointlang_range_image(const float* xyz, int64_t n, const int32_t* rings, int64_t width,
+                              float* points, int32_t* pixels, int64_t* shape) {
+  // Scratch kept per thread between calls (fresh pages every sweep cost more than the work),
+  // reached once through references: each use of a thread_local in a shared library is a call.
+  static thread_local RangeImageScratch scratch;
+  RangeImageScratch& own = scratch;
+  auto &slot_of_id = own.slot_of_id, &returns = own.returns, &lit = own.lit;
+  auto &slot_of_return = own.slot_of_return, &row_of_slot = own.row_of_slot;
+  auto &rise = own.rise, &mean = own.mean;
+  slot_of_id.assign(kMaxRingId + 1, -1);
+  int64_t n_rings = 0;
+  if (rings != nullptr) {
+    returns.assign(kMaxRingId + 1, 0);  // firings per ring id, first
+    for (int64_t i = 0; i < n; ++i) {
+      if (rings[i] < 0 || rings[i] > kMaxRingId) return -1;
+      returns[rings[i]] += 1;
+    }
+    int64_t length = 0;
+    for (int64_t id = 0; id <= kMaxRingId; ++id) {
+      if (returns[id] == 0) continue;
+      if (length != 0 && returns[id] != length) return -2;  // rings of unequal length
+      length = returns[id];
+      slot_of_id[id] = n_rings++;
+    }
+  } else {
+    n_rings = width > 0 ? n / width : 0;
+  }
+  if (n_rings == 0 || n % n_rings != 0) return -2;
+  const int64_t columns = n / n_rings;
+  returns.assign(static_cast<size_t>(n_rings), 0);
+  rise.assign(static_cast<size_t>(n_rings), 0.0);
+  slot_of_return.clear();
+  slot_of_return.reserve(static_cast<size_t>(n));
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float* p = xyz + 3 * i;
+    if (!is_return(p)) continue;
+    std::memcpy(points + 3 * count, p, 3 * sizeof(float));
+    const int64_t slot = rings != nullptr ? slot_of_id[rings[i]] : i / width;
+    const double x = p[0], y = p[1], z = p[2];
+    double r2 = x * x;
+    r2 = r2 + y * y;
+    r2 = r2 + z * z;
+    returns[slot] += 1;
+    rise[slot] += z / std::sqrt(r2);
+    slot_of_return.push_back(slot);
+    ++count;
+  }
+  lit.clear();
+  for (int64_t s = 0; s < n_rings; ++s) {
+    if (returns[s] > 0) lit.push_back(s);
+  }
+  mean.assign(static_cast<size_t>(n_rings), 0.0);
+  for (int64_t s : lit) mean[s] = rise[s] / static_cast<double>(returns[s]);
+  std::stable_sort(lit.begin(), lit.end(), [&](int64_t a, int64_t b) { return mean[a] < mean[b]; });
+  row_of_slot.assign(static_cast<size_t>(n_rings), -1);
+  for (size_t k = 0; k < lit.size(); ++k) row_of_slot[lit[k]] = static_cast<int64_t>(k);
+  const int64_t rows = count > 0 ? static_cast<int64_t>(lit.size()) : 0;
+  std::fill(pixels, pixels + rows * columns, -1);
+  const double pi = 3.141592653589793, scale = static_cast<double>(columns) / (2.0 * pi);
+  for (int64_t k = 0; k < count; ++k) {
+    const double azimuth = std::atan2(static_cast<double>(points[3 * k + 1]),
+                                      static_cast<double>(points[3 * k]));
+    const int64_t column = static_cast<int64_t>(std::floor((azimuth + pi) * scale)) % columns;
+    pixels[row_of_slot[slot_of_return[k]] * columns + column] = static_cast<int32_t>(k);
+  }
+  shape[0] = rows;
+  shape[1] = columns;
+  return count;
+}
+
+// Ground removal and objects of a range image (see range_image.py): `labels` (n_points int32)
+// gets, for each return of an object, the smallest point index of its object, and -1 for the
+// ground, returns outside the crop box [lo, hi] and points without a pixel. A column's lowest
+// return is ground, and each return above it whose rise from the column's last ground return is
+// at most tan_ground * min(run, kMaxRun) (rise, run: differences in z and in horizontal range);
+// neighbours in a row (wrapping) or a column, across at most
+// kMaxGap pixels without an object return, join when |a - b|^2 <= tolerance2 or, with
+// dot = far . (far - near), dot <= 0 or dot^2 <= cos2_beta * (|far|^2 |far - near|^2).
+// Arithmetic in double, in the order written.
+void pointlang_segment_range_image(const float* points, int64_t n_points, const int32_t* pixels,
+                                   int64_t rows, int64_t columns, const float* lo,
+                                   const float* hi, double tan_ground, double tolerance2,
+                                   double cos2_beta, int32_t* labels) {
+  const int64_t size = rows * columns;
+  // Scratch kept per thread between calls, as in pointlang_range_image. `image`: the point in
+  // each pixel, -1 for none (or outside the crop box), -2 for ground.
+  static thread_local SegmentScratch scratch;
+  SegmentScratch& own = scratch;
+  auto& image = own.image;
+  auto& parent = own.parent;
+  auto &last_z = own.last_z, &last_run = own.last_run;
+  auto& started = own.started;
+  image.assign(pixels, pixels + size);
+  for (int64_t k = 0; k < size; ++k) {
+    const int32_t i = image[k];
+    if (i < 0) continue;
+    const float* p = points + 3 * i;
+    bool inside = true;
+    for (int j = 0; j < 3; ++j) inside = inside && p[j] >= lo[j] && p[j] <= hi[j];
+    if (!inside) image[k] = -1;
+  }
+  // Ground, column by column from the lowest ring up, walked row by row (the image's order):
+  // per column whether it has a return yet and its last ground return's height and run.
+  started.assign(static_cast<size_t>(columns), 0);
+  last_z.assign(static_cast<size_t>(columns), 0.0);
+  last_run.assign(static_cast<size_t>(columns), 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < columns; ++c) {
+      const int64_t k = r * columns + c;
+      if (image[k] < 0) continue;
+      const float* p = points + 3 * image[k];
+      const double x = p[0], y = p[1], z = p[2];
+      const double run = std::sqrt(x * x + y * y);
+      const double allowance = tan_ground * std::min(std::fabs(run - last_run[c]), kMaxRun);
+      if (!started[c] || std::fabs(z - last_z[c]) <= allowance) {
+        image[k] = -2;  // a column's lowest return starts its ground
+        last_z[c] = z;
+        last_run[c] = run;
+      }
+      started[c] = 1;
+    }
+  }
+  // Objects: union-find over points, each root the smallest point index of its tree.
+  parent.resize(static_cast<size_t>(n_points));
+  std::iota(parent.begin(), parent.end(), 0);
+  auto join = [&](int32_t ia, int32_t ib) {
+    const float* pa = points + 3 * ia;
+    const float* pb = points + 3 * ib;
+    const double a[3] = {pa[0], pa[1], pa[2]}, b[3] = {pb[0], pb[1], pb[2]};
+    const double ra = (a[0] * a[0] + a[1] * a[1]) + a[2] * a[2];
+    const double rb = (b[0] * b[0] + b[1] * b[1]) + b[2] * b[2];
+    const bool a_far = ra >= rb;
+    double f[3], m[3];
+    for (int j = 0; j < 3; ++j) {
+      f[j] = a_far ? a[j] : b[j];
+      m[j] = a_far ? b[j] : a[j];
+    }
+    const double sx = f[0] - m[0], sy = f[1] - m[1], sz = f[2] - m[2];
+    const double gap2 = (sx * sx + sy * sy) + sz * sz;
+    const double dot = (f[0] * sx + f[1] * sy) + f[2] * sz;
+    const double far2 = a_far ? ra : rb;
+    if (gap2 <= tolerance2 || dot <= 0.0 || dot * dot <= cos2_beta * (far2 * gap2)) {
+      unite(parent, ia, ib);
+    }
+  };
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < columns; ++c) {
+      const int32_t here = image[r * columns + c];
+      if (here < 0) continue;
+      for (int64_t step = 1; step <= kMaxGap + 1; ++step) {
+        const int32_t right = image[r * columns + (c + step) % columns];
+        if (right >= 0) {
+          join(here, right);
+          break;
+        }
+      }
+      for (int64_t step = 1; step <= kMaxGap + 1 && r + step < rows; ++step) {
+        const int32_t up = image[(r + step) * columns + c];
+        if (up >= 0) {
+          join(here, up);
+          break;
+        }
+      }
+    }
+  }
+  std::fill(labels, labels + n_points, -1);
+  for (int64_t k = 0; k < size; ++k) {
+    if (image[k] >= 0) labels[image[k]] = find_root(parent, image[k]);
+  }
+}
+
+// Voxel means of groups of points (preprocess.voxel_downsample_groups has the numpy reference):
+// group g is xyz[members[offsets[g]] .. members[offsets[g + 1] - 1]]. Each group's points fall
+// into cells floor(p / voxel_size) (float32, as numpy divides float32 points); `out` (as many
+// x y z float32 as members at most) gets, group after group, the mean of each occupied cell in
+// (x, y, z) cell order, summed in double in member order. counts[g] = the group's voxels.
+void pointlang_voxel_groups(const float* xyz, const int64_t* members, const int64_t* offsets,
+                            int64_t n_groups, double voxel_size, float* out, int64_t* counts) {
+  static thread_local std::vector<int64_t> cell_scratch, packed_scratch;
+  static thread_local std::vector<std::pair<int64_t, int64_t>> key_scratch;
+  std::vector<int64_t>& cells = cell_scratch;                   // x y z per member of a group
+  std::vector<std::pair<int64_t, int64_t>>& keys = key_scratch;  // (cell key, member position)
+  std::vector<int64_t>& packed = packed_scratch;
+  const float size = static_cast<float>(voxel_size);
+  int64_t written = 0;
+  for (int64_t g = 0; g < n_groups; ++g) {
+    const int64_t begin = offsets[g], n = offsets[g + 1] - begin;
+    cells.resize(static_cast<size_t>(3 * n));
+    int64_t lo[3] = {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max(),
+                     std::numeric_limits<int64_t>::max()};
+    int64_t hi[3] = {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::min(),
+                     std::numeric_limits<int64_t>::min()};
+    for (int64_t k = 0; k < n; ++k) {
+      const float* p = xyz + 3 * members[begin + k];
+      for (int a = 0; a < 3; ++a) {
+        const int64_t c = static_cast<int64_t>(std::floor(p[a] / size));
+        cells[3 * k + a] = c;
+        lo[a] = std::min(lo[a], c);
+        hi[a] = std::max(hi[a], c);
+      }
+    }
+    // One integer key per cell orders cells as (x, y, z); ties keep member order. Packed with
+    // the member's position into one integer where it fits (one plain sort), else paired.
+    const int64_t ey = hi[1] - lo[1] + 1, ez = hi[2] - lo[2] + 1;
+    const double span = static_cast<double>(hi[0] - lo[0] + 1) * static_cast<double>(ey) *
+                        static_cast<double>(ez) * static_cast<double>(n);
+    keys.resize(static_cast<size_t>(n));
+    if (span < 4e18) {
+      packed.resize(static_cast<size_t>(n));
+      for (int64_t k = 0; k < n; ++k) {
+        const int64_t* c = cells.data() + 3 * k;
+        packed[k] = (((c[0] - lo[0]) * ey + (c[1] - lo[1])) * ez + (c[2] - lo[2])) * n + k;
+      }
+      std::sort(packed.begin(), packed.end());
+      for (int64_t k = 0; k < n; ++k) keys[k] = {packed[k] / n, packed[k] % n};
+    } else {
+      for (int64_t k = 0; k < n; ++k) {
+        const int64_t* c = cells.data() + 3 * k;
+        keys[k] = {((c[0] - lo[0]) * ey + (c[1] - lo[1])) * ez + (c[2] - lo[2]), k};
+      }
+      std::sort(keys.begin(), keys.end());
+    }
+    const int64_t first = written;
+    for (int64_t i = 0; i < n;) {
+      double sum[3] = {0.0, 0.0, 0.0};
+      int64_t j = i;
+      for (; j < n && keys[j].first == keys[i].first; ++j) {
+        const float* p = xyz + 3 * members[begin + keys[j].second];
+        for (int a = 0; a < 3; ++a) sum[a] += static_cast<double>(p[a]);
+      }
+      const double count = static_cast<double>(j - i);
+      for (int a = 0; a < 3; ++a) out[3 * written + a] = static_cast<float>(sum[a] / count);
+      ++written;
+      i = j;
+    }
+    counts[g] = written - first;
   }
 }
 

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from ros_pointlang import bench
@@ -86,3 +87,29 @@ def test_bench_scene_over_dds_describes_sweeps_from_the_node_process(tmp_path):
     assert dds["published"] == 10 and 0 < dds["described"] <= 10
     assert dds["latency_ms"]["p50"] > 0 and dds["objects_p50"] == 5
     assert dds["node_rss_mb"] > 50 and dds["node_cpu_percent"] > 0
+
+
+def test_bench_segment_sets_the_two_methods_side_by_side(tmp_path, capsys):
+    from ros_pointlang.bench_scene import OUSTER_BAG
+
+    if not OUSTER_BAG.is_dir():
+        pytest.skip("tests/data/ouster-os1-64 is missing")
+    out = tmp_path / "segment.json"
+    assert bench.main(["segment", "--repeat", "2", "--json", str(out)]) == 0
+    row = json.loads(out.read_text())["segment"]["ouster-os1-64"]
+    assert row["organised"] and row["sweeps"] == 2
+    for method in ("euclidean", "range_image"):
+        figures = row["methods"][method]
+        assert figures["wall_ms"]["p50"] > 0 and figures["objects_p50"] > 0
+    assert 0 < row["matched_p50"] <= min(m["objects_p50"] for m in row["methods"].values())
+    assert row["speedup_cpu"] > 0 and "faster" in capsys.readouterr().out
+
+
+def test_agreement_matches_objects_by_their_voxels():
+    from ros_pointlang.bench_scene import agreement
+
+    a = np.array([[0.01, 0.01, 0.01], [0.04, 0.01, 0.01]], np.float32)
+    b = a + np.float32([1.0, 0, 0])
+    same = agreement([a, b], [b, a + np.float32([0, 0, 0.03])], 0.03)
+    assert same["matched"] == 1 and same["iou_mean"] == 1.0
+    assert agreement([a], [], 0.03)["matched"] == 0

@@ -1,5 +1,7 @@
 """Per-cloud description shared by the node and offline evaluation (ros_pointlang/describe.py)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -34,6 +36,40 @@ def test_parameters_map_onto_settings_and_absent_ones_keep_the_defaults():
     assert settings.scene.cluster_tolerance == DescribeSettings().scene.cluster_tolerance
     with pytest.raises(ValueError, match="mode"):
         settings_from_parameters({"mode": "panorama"})
+
+
+def test_segmentation_parameters_map_onto_the_scene_settings():
+    settings = settings_from_parameters(
+        {"segmentation": "euclidean", "ground_angle": 12, "segment_angle": 8.5}, "scene"
+    )
+    scene_config = settings.scene
+    assert (scene_config.segmentation, scene_config.ground_angle) == ("euclidean", 12.0)
+    assert scene_config.segment_angle == 8.5
+    assert DescribeSettings().scene.segmentation == "auto"
+    with pytest.raises(ValueError, match="segmentation 'quick' is unknown"):
+        settings_from_parameters({"segmentation": "quick"})
+
+
+def test_an_organised_sweep_is_read_and_cut_on_its_range_image(pipeline):
+    from tests.organised_scans import organised_cloud
+    from tests.test_range_image import box_sweep
+
+    sweep = organised_cloud(box_sweep([(4.0, 0.0, 1.0, 1.0, 1.5), (-3.0, 2.0, 0.6, 0.6, 0.9)]))
+    describer = Describer(pipeline, DescribeSettings(mode="scene"))
+    xyz, image = describer.read(sweep)
+    assert image is not None and len(xyz) == len(image.points)
+    objects = describer.describe(xyz, image=image)
+    heights = sorted(float(o.box.size[2]) for o in objects)
+    assert np.allclose(heights, [0.9, 1.5], atol=0.15)  # less the ground cut at their feet
+    # Euclidean clustering, and object mode, read the same cloud as plain points.
+    for settings in (
+        DescribeSettings(
+            mode="scene", scene=replace(DescribeSettings().scene, segmentation="euclidean")
+        ),
+        DescribeSettings(mode="object"),
+    ):
+        points, none = Describer(pipeline, settings).read(sweep)
+        assert none is None and np.array_equal(points, xyz)
 
 
 def test_object_mode_describes_the_whole_cloud_as_object_1(pipeline):

@@ -1,6 +1,7 @@
 """The compiled kernels (src/kernels.cpp via ros_pointlang/kernels.py) against their numpy
 paths: the same results bit for bit, on the clouds sensors send and on the awkward ones."""
 
+import functools
 import os
 
 import numpy as np
@@ -10,6 +11,7 @@ from std_msgs.msg import Header
 
 from ros_pointlang import cloud, kernels
 from ros_pointlang import preprocess as pp
+from ros_pointlang import range_image as ri
 
 if os.environ.get("POINTLANG_KERNELS", "").lower() == "numpy":
     pytest.skip("POINTLANG_KERNELS=numpy turns the compiled kernels off", allow_module_level=True)
@@ -141,6 +143,74 @@ def test_farthest_point_sampling_matches_numpy_for_every_cloud(numpy_only):
         reference = numpy_only(pp.farthest_point_sample_batch, clouds, 512, start)
         for a, b in zip(compiled, reference, strict=True):
             assert np.array_equal(a, b)
+
+
+@functools.lru_cache(maxsize=1)
+def range_image_cases():
+    """Organised sweeps the range-image kernels must image and label as numpy does: the real
+    Ouster scan (by its ring field), a street sweep, and awkward ones."""
+    from pathlib import Path
+
+    from tests.organised_scans import street_sweep
+    from tests.test_range_image import box_sweep
+
+    rng = np.random.default_rng(11)
+    cases = []
+    ouster = Path(__file__).parent / "data" / "ouster-os1-64"
+    if ouster.is_dir():
+        from ros_pointlang.bench import load_ouster_scan
+
+        scan = load_ouster_scan(ouster)
+        xyz = cloud.xyz_from_cloud(scan, drop_invalid=False).reshape(scan.height, scan.width, 3)
+        rings = cloud.read_points_numpy(scan, ["ring"], reshape_organized_cloud=True)[..., 0]
+        cases.append(("ouster", xyz, rings))
+    cases.append(("street", street_sweep(seed=1, objects=10).xyz, None))
+    boxes = box_sweep([(4, 0, 1, 1, 1.5), (-4, 0.2, 2, 1, 1), (0, 6, 4, 2, 1.8)], noise=0.02)
+    spoilt = awkward_xyz(boxes.size // 3, rng).reshape(boxes.shape)
+    awkward = np.where(rng.random((*boxes.shape[:2], 1)) < 0.3, spoilt, boxes)
+    cases.append(("awkward values", awkward, None))
+    # Rings named out of order and with gaps in their ids; jittered azimuths share pixels.
+    ids = rng.permutation(np.arange(0, 256, 4))[: boxes.shape[0]]
+    jitter = boxes * rng.uniform(0.995, 1.005, (*boxes.shape[:2], 1)).astype(np.float32)
+    jitter[..., 1] += rng.normal(0, 0.02, boxes.shape[:2]).astype(np.float32)
+    cases.append(
+        ("ring ids, shared pixels", jitter, np.broadcast_to(ids[:, None], boxes.shape[:2]))
+    )
+    cases.append(("one column", boxes[:, :1], None))
+    cases.append(("nothing", np.full((4, 16, 3), np.nan, np.float32), None))
+    return cases
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_range_image_segmentation_matches_numpy_bit_for_bit(numpy_only, case):
+    cases = range_image_cases()
+    if case >= len(cases):
+        pytest.skip("tests/data/ouster-os1-64 is missing")
+    name, xyz, rings = cases[case]
+    compiled = ri.organise(xyz, rings)
+    reference = numpy_only(ri.organise, xyz, rings)
+    assert compiled.points.tobytes() == reference.points.tobytes(), name
+    assert np.array_equal(compiled.pixels, reference.pixels), name
+    for tolerance, beta, ground in ((0.15, 10.0, 10.0), (0.05, 3.0, 25.0), (0.5, 45.0, 2.0)):
+        args = ((-12, -12, -2.5), (12, 12, 2.5), tolerance, beta, ground)
+        labels = ri.label(compiled, *args)
+        assert np.array_equal(labels, numpy_only(ri.label, reference, *args)), name
+        groups = ri.groups(labels, 5)
+        for size in (0.03, 0.2):
+            voxels = pp.voxel_downsample_groups(compiled.points, groups, size)
+            expected = numpy_only(pp.voxel_downsample_groups, compiled.points, groups, size)
+            assert [v.tobytes() for v in voxels] == [v.tobytes() for v in expected], name
+            one_by_one = [pp.voxel_downsample(compiled.points[g], size) for g in groups]
+            assert [v.tobytes() for v in voxels] == [v.tobytes() for v in one_by_one], name
+
+
+def test_range_image_kernels_refuse_layouts_as_numpy_does(numpy_only):
+    xyz = np.ones((4, 8, 3), np.float32)
+    uneven = np.zeros((4, 8), np.int32)
+    uneven[0, :3] = 1
+    for fn in (ri.organise, lambda *a: numpy_only(ri.organise, *a)):
+        with pytest.raises(ValueError, match="rings of equal length"):
+            fn(xyz, uneven)
 
 
 def test_a_kernel_called_without_the_library_says_so(monkeypatch):

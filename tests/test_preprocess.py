@@ -1,5 +1,6 @@
 """Crop, voxel, ground, clusters, sampling and normalisation (ros_pointlang/preprocess.py)."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -201,7 +202,86 @@ def test_segment_scene_on_the_real_ouster_scan():
 
     raw = next(read_bag(bag, ["/os1_cloud_node/points"]))
     xyz = xyz_from_cloud(deserialize_message(raw.data, PointCloud2))
-    found = pp.segment_scene(xyz, pp.SceneConfig())
+    found = pp.segment_scene(xyz, pp.SceneConfig())  # flat points: the euclidean path
     assert found, "a real street scan has objects besides the ground"
     for points in found:
-        assert len(points) >= 30 and np.ptp(points, axis=0).max() <= 4.0
+        assert len(points) >= 30 and pp.footprint_length(points) <= 4.0
+        assert np.ptp(points[:, 2]) <= 4.0
+
+
+def visible_box(size, centre, yaw, rng=RNG, spacing=0.03):
+    """The faces of an upright box on the floor (z = 0) that a sensor at the origin sees, as a
+    LiDAR's returns at about `spacing` apart."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    axes = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
+    middle = np.array([centre[0], centre[1], size[2] / 2])
+    half = np.array(size) / 2
+    faces = []
+    for axis in range(3):
+        for sign in (-1.0, 1.0) if axis < 2 else (1.0,):
+            normal = sign * axes[axis]
+            face = middle + normal * half[axis]
+            if normal @ -face <= 0:  # turned away from the sensor
+                continue
+            u, v = (a for a in range(3) if a != axis)
+            n = int(4 * half[u] * half[v] / spacing**2)
+            uv = rng.uniform(-1, 1, (n, 2)) * half[[u, v]]
+            faces.append(face + uv[:, :1] * axes[u] + uv[:, 1:] * axes[v])
+    return np.concatenate(faces).astype(np.float32)
+
+
+@pytest.mark.parametrize("heading_deg", range(0, 180, 15))
+def test_a_car_is_kept_at_every_heading(heading_deg):
+    # A 4.8 x 1.8 m car: its sensor-frame extent reaches 5.1 m at 30 degrees, which a 5 m limit
+    # on that extent dropped; the limit is on the car's own box, whatever its heading.
+    car = visible_box((4.8, 1.8, 1.5), (7.0, 3.0), np.radians(heading_deg))
+    xyz = np.concatenate([floor(extent=24.0, n=40000), car])
+    config = pp.SceneConfig(crop_min=(-12, -12, -1), crop_max=(12, 12, 3), max_object_size=5.0)
+    found = pp.segment_scene(xyz, replace(config, segmentation="euclidean"))
+    assert len(found) == 1
+    assert pp.footprint_length(found[0]) == pytest.approx(4.8, abs=0.05)
+    assert np.ptp(found[0][:, 2]) > 1.3
+
+
+def test_the_shipped_lidar_settings_keep_cars_and_drop_walls():
+    from ros_pointlang.bench_scene import LIDAR_PARAMS, lidar_parameters
+    from ros_pointlang.describe import settings_from_parameters
+
+    lidar = settings_from_parameters(lidar_parameters(LIDAR_PARAMS), default_mode="scene").scene
+    pickup = visible_box((5.8, 1.95, 1.9), (6.0, -4.0), np.radians(35), spacing=0.05)
+    wall = visible_box((9.0, 0.3, 2.5), (-4.0, 8.0), np.radians(10), spacing=0.05)
+    xyz = np.concatenate([floor(extent=24.0, n=40000), pickup, wall])
+    found = pp.segment_scene(xyz, lidar)
+    assert len(found) == 1 and pp.footprint_length(found[0]) == pytest.approx(5.8, abs=0.05)
+
+
+def test_footprint_length_is_the_length_of_an_l_shaped_view_at_any_heading():
+    lengths = [
+        pp.footprint_length(visible_box((4.8, 1.8, 1.5), (7.0, 3.0), heading))
+        for heading in np.radians(np.arange(0, 180, 10))
+    ]
+    # Where the sensor sees one face only, its length is all there is to measure.
+    assert all(min(abs(n - 4.8), abs(n - 1.8)) < 0.03 for n in lengths)
+    assert sum(abs(n - 4.8) < 0.03 for n in lengths) >= 15
+    assert pp.footprint_length(np.zeros((0, 3), np.float32)) == 0.0
+    line = np.column_stack([np.linspace(0, 3, 50), np.linspace(0, 4, 50), np.zeros(50)])
+    assert pp.footprint_length(line.astype(np.float32)) == pytest.approx(5.0)
+    assert pp.footprint_length(np.ones((4, 3), np.float32)) == 0.0
+
+
+def test_voxel_downsample_groups_is_voxel_downsample_of_each_group(monkeypatch):
+    from ros_pointlang import kernels
+
+    monkeypatch.setattr(kernels, "LIBRARY", None)  # the numpy path (the kernel: test_kernels)
+    xyz = np.random.default_rng(4).uniform(-3, 3, (4000, 3)).astype(np.float32)
+    groups = [np.arange(0, 4000, 3), np.arange(1, 500), np.array([7]), np.arange(3000, 4000)]
+    for size in (0.05, 0.5):
+        together = pp.voxel_downsample_groups(xyz, groups, size)
+        for points, group in zip(together, groups, strict=True):
+            assert points.tobytes() == pp.voxel_downsample(xyz[group], size).tobytes()
+    assert [len(g) for g in pp.voxel_downsample_groups(xyz, groups, 0.0)] == [
+        len(g) for g in groups
+    ]
+    assert pp.voxel_downsample_groups(xyz, [], 0.1) == []
+    with pytest.raises(ValueError, match="voxel_size"):
+        pp.voxel_downsample_groups(xyz, groups, -1.0)

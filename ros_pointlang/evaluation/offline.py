@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from ros_pointlang.bag import read_bag
-from ros_pointlang.cloud import xyz_from_cloud
 from ros_pointlang.describe import Describer, ObjectDescription
 from ros_pointlang.evaluation.frames import Frame, PredictedObject
 from ros_pointlang.evaluation.truth import GroundTruth, message_count, stamp_ns
@@ -52,12 +51,12 @@ def evaluate_offline(
         cloud = deserialize_message(message.data, PointCloud2)
         stamp = stamp_ns(cloud.header)
         start = time.perf_counter()
-        xyz = xyz_from_cloud(cloud)
+        xyz, image = describer.read(cloud)
         decode = time.perf_counter() - start
         stages = {"decode": decode * 1e3}
         objects: list[ObjectDescription] = []
         if len(xyz):  # the node publishes an empty result for an empty cloud, and so do we
-            objects = describer.describe(xyz, now=stamp / 1e9)
+            objects = describer.describe(xyz, now=stamp / 1e9, image=image)
             stages.update({k: v * 1e3 for k, v in describer.timings.items()})
         total_s = time.perf_counter() - start
         frames.append(
