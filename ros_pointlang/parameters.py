@@ -119,9 +119,9 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ),
     _scene(
         "segment_angle",
-        "range image: neighbouring returns farther apart than cluster_tolerance are one object "
-        "when the line between them makes at least this angle (degrees) with the farther "
-        "return's beam",
+        "range image: side-by-side returns more than 2 x cluster_tolerance apart are one "
+        "object when the line between them makes at least this angle (degrees) with the "
+        "farther return's beam",
         0.5,
         60.0,
     ),

@@ -318,12 +318,12 @@ def footprint_length(xyz: FloatArray) -> float:
     only two sides of an object were seen: around an L the rectangle along its diagonal has the
     same area, and the main axis of `upright_box` tilts toward the short side and overstates
     the length."""
-    xy = np.unique(xyz[:, :2].astype(np.float64), axis=0)
-    if len(xy) < 3:
-        return float(np.hypot(*np.ptp(xy, axis=0))) if len(xy) else 0.0
+    xy = xyz[:, :2].astype(np.float64)
+    if len(xy) == 0:
+        return 0.0
     try:
         corners = xy[ConvexHull(xy).vertices]
-    except QhullError:  # all on one line
+    except (QhullError, ValueError):  # fewer than 3 distinct points, or all on one line
         return float(np.hypot(*np.ptp(xy, axis=0)))
     edges = np.roll(corners, -1, axis=0) - corners
     angles = np.arctan2(edges[:, 1], edges[:, 0])
@@ -381,7 +381,9 @@ def segment_scene(
             image,
             config.crop_min,
             config.crop_max,
-            config.cluster_tolerance,
+            # The reach of euclidean clustering, whose cells of the tolerance join points up
+            # to about twice it apart.
+            2 * config.cluster_tolerance,
             config.segment_angle,
             config.ground_angle,
             min_points=config.min_cluster_points,  # voxels are never more than returns

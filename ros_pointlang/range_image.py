@@ -12,12 +12,13 @@ passes over the image instead of a voxel grid of the whole scene:
   Stachniss 2017, "Efficient online segmentation for sparse 3D laser scans"; measured from the
   last ground return rather than the return below, one noisy return does not end a column's
   ground, and the road seen over a low object is ground again);
-* objects: connected components of the other returns, where two neighbours in the image (one
-  missing return between them is bridged) join when they are within ``tolerance`` of each
-  other, or when the line between them makes at least ``segment_angle`` with the farther one's
-  beam (the angle beta of Bogoslavskyi & Stachniss 2016, "Fast range image-based segmentation
-  of sparse 3D laser scans for online operation"): a surface seen across joins, a jump in depth
-  (beta near 0) separates.
+* objects: connected components of the other returns, where two neighbours in the image join
+  when they are within ``tolerance`` of each other (also across up to MAX_GAP missing returns:
+  dark paint, glass), or, side by side, when the line between them makes at least
+  ``segment_angle`` with the farther one's beam (the angle beta of Bogoslavskyi & Stachniss
+  2016, "Fast range image-based segmentation of sparse 3D laser scans for online operation"):
+  a surface seen across joins, a jump in depth (beta near 0) separates. Scene mode passes
+  twice ``cluster_tolerance``: the reach of euclidean clustering's cells.
 
 Rows come from the cloud's ``ring`` field where it has one (older Ouster drivers lay a sweep out
 column by column, so message rows are not rings), else from the message rows; rings are ordered
@@ -50,7 +51,9 @@ BoolArray = npt.NDArray[np.bool_]
 # a pixel of their own, the cloud is not laid out as a spinning LiDAR's sweep (a depth camera's
 # organised image is not: its columns span a narrow field of view).
 MIN_COVERAGE = 0.95
-MAX_GAP = 1  # missing returns bridged between two neighbours in a row or a column (kernels.cpp)
+# Missing returns bridged between two neighbours in a row or a column (kernels.cpp): across a
+# gap only cluster_tolerance joins them (beta assumes the beams of neighbours nearly parallel).
+MAX_GAP = 3
 MAX_RING_ID = 1023
 # Ground: the horizontal run that counts toward the slope allowance at most, in metres, so a
 # surface far behind an occluder (a car's side seen over a pedestrian) is not taken for ground.
@@ -197,8 +200,8 @@ def label(
     ground = _ground(points, cropped, tan_ground)
     objects = np.where(cropped >= 0, cropped, 0)
     objects = np.where((cropped >= 0) & ~ground[objects], cropped, -1).astype(np.int32)
-    a, b = _neighbour_pairs(objects)
-    joined = _same_object(points, a, b, tolerance2, cos2_beta)
+    a, b, adjacent = _neighbour_pairs(objects)
+    joined = _same_object(points, a, b, adjacent, tolerance2, cos2_beta)
     roots = _components(len(points), a[joined], b[joined])
     labels = np.full(len(points), -1, np.int32)
     members = objects[objects >= 0]
@@ -229,10 +232,10 @@ def _ground(points: FloatArray, pixels: IndexArray, tan_ground: float) -> BoolAr
     return ground
 
 
-def _neighbour_pairs(pixels: IndexArray) -> tuple[IndexArray, IndexArray]:
-    """(a, b) point indices of neighbours in the image: along rows (wrapping) and columns,
-    across at most MAX_GAP pixels without a return."""
-    firsts, seconds = [], []
+def _neighbour_pairs(pixels: IndexArray) -> tuple[IndexArray, IndexArray, BoolArray]:
+    """(a, b, adjacent): point indices of neighbours in the image, along rows (wrapping) and
+    columns, across at most MAX_GAP pixels without a return; adjacent where there are none."""
+    firsts, seconds, adjacent = [], [], []
     for axis in (1, 0):
         for step in range(1, MAX_GAP + 2):
             if axis == 1:
@@ -245,14 +248,20 @@ def _neighbour_pairs(pixels: IndexArray) -> tuple[IndexArray, IndexArray]:
                 pair &= between < 0
             firsts.append(a[pair])
             seconds.append(b[pair])
-    return np.concatenate(firsts), np.concatenate(seconds)
+            adjacent.append(np.full(np.count_nonzero(pair), step == 1))
+    return np.concatenate(firsts), np.concatenate(seconds), np.concatenate(adjacent)
 
 
 def _same_object(
-    points: FloatArray, a: IndexArray, b: IndexArray, tolerance2: float, cos2_beta: float
+    points: FloatArray,
+    a: IndexArray,
+    b: IndexArray,
+    adjacent: BoolArray,
+    tolerance2: float,
+    cos2_beta: float,
 ) -> BoolArray:
     """For each pair of neighbouring returns (a[k], b[k]): one object? float64, in the
-    kernel's order of operations."""
+    kernel's order of operations; beta only for adjacent pixels."""
     pa, pb = points[a].astype(np.float64), points[b].astype(np.float64)
     ra = (pa[:, 0] * pa[:, 0] + pa[:, 1] * pa[:, 1]) + pa[:, 2] * pa[:, 2]
     rb = (pb[:, 0] * pb[:, 0] + pb[:, 1] * pb[:, 1]) + pb[:, 2] * pb[:, 2]
@@ -264,7 +273,8 @@ def _same_object(
     # its beam back to the sensor and the line to the nearer one; squared, without a root.
     dot = (far[:, 0] * step[:, 0] + far[:, 1] * step[:, 1]) + far[:, 2] * step[:, 2]
     far2 = np.where(a_far, ra, rb)
-    return (gap2 <= tolerance2) | (dot <= 0) | (dot * dot <= cos2_beta * (far2 * gap2))
+    steep = (dot <= 0) | (dot * dot <= cos2_beta * (far2 * gap2))
+    return (gap2 <= tolerance2) | (adjacent & steep)
 
 
 def _components(count: int, a: IndexArray, b: IndexArray) -> IndexArray:

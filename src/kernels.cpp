@@ -169,7 +169,7 @@ void pointlang_farthest_point_sample(const float* xyz, const int64_t* sizes, int
 namespace {
 
 constexpr int64_t kMaxRingId = 1023;
-constexpr int64_t kMaxGap = 1;  // missing returns bridged between neighbours (MAX_GAP)
+constexpr int64_t kMaxGap = 3;  // missing returns bridged between neighbours (MAX_GAP)
 constexpr double kMaxRun = 2.0;  // metres of run that count toward the ground's slope (MAX_RUN)
 
 bool is_return(const float* p) {
@@ -297,8 +297,8 @@ int64_t pointlang_range_image(const float* xyz, int64_t n, const int32_t* rings,
 // return is ground, and each return above it whose rise from the column's last ground return is
 // at most tan_ground * min(run, kMaxRun) (rise, run: differences in z and in horizontal range);
 // neighbours in a row (wrapping) or a column, across at most
-// kMaxGap pixels without an object return, join when |a - b|^2 <= tolerance2 or, with
-// dot = far . (far - near), dot <= 0 or dot^2 <= cos2_beta * (|far|^2 |far - near|^2).
+// kMaxGap pixels without an object return, join when |a - b|^2 <= tolerance2 or, for adjacent
+// pixels, with dot = far . (far - near), dot <= 0 or dot^2 <= cos2_beta * (|far|^2 |far - near|^2).
 // Arithmetic in double, in the order written.
 void pointlang_segment_range_image(const float* points, int64_t n_points, const int32_t* pixels,
                                    int64_t rows, int64_t columns, const float* lo,
@@ -346,7 +346,7 @@ void pointlang_segment_range_image(const float* points, int64_t n_points, const 
   // Objects: union-find over points, each root the smallest point index of its tree.
   parent.resize(static_cast<size_t>(n_points));
   std::iota(parent.begin(), parent.end(), 0);
-  auto join = [&](int32_t ia, int32_t ib) {
+  auto join = [&](int32_t ia, int32_t ib, bool adjacent) {
     const float* pa = points + 3 * ia;
     const float* pb = points + 3 * ib;
     const double a[3] = {pa[0], pa[1], pa[2]}, b[3] = {pb[0], pb[1], pb[2]};
@@ -362,7 +362,8 @@ void pointlang_segment_range_image(const float* points, int64_t n_points, const 
     const double gap2 = (sx * sx + sy * sy) + sz * sz;
     const double dot = (f[0] * sx + f[1] * sy) + f[2] * sz;
     const double far2 = a_far ? ra : rb;
-    if (gap2 <= tolerance2 || dot <= 0.0 || dot * dot <= cos2_beta * (far2 * gap2)) {
+    const bool steep = dot <= 0.0 || dot * dot <= cos2_beta * (far2 * gap2);
+    if (gap2 <= tolerance2 || (adjacent && steep)) {
       unite(parent, ia, ib);
     }
   };
@@ -373,14 +374,14 @@ void pointlang_segment_range_image(const float* points, int64_t n_points, const 
       for (int64_t step = 1; step <= kMaxGap + 1; ++step) {
         const int32_t right = image[r * columns + (c + step) % columns];
         if (right >= 0) {
-          join(here, right);
+          join(here, right, step == 1);
           break;
         }
       }
       for (int64_t step = 1; step <= kMaxGap + 1 && r + step < rows; ++step) {
         const int32_t up = image[(r + step) * columns + c];
         if (up >= 0) {
-          join(here, up);
+          join(here, up, step == 1);
           break;
         }
       }
