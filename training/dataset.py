@@ -26,7 +26,6 @@ from training.config import AugmentConfig, CaptionConfig
 from training.data.categories import category_names
 from training.data.manifest import load_manifest
 
-
 # Views with fewer returns are left out of training and evaluation: the node's segmentation
 # drops them as noise (a glancing depth view of an airplane can even have none).
 MIN_OBJECT_POINTS = 10
