@@ -12,7 +12,7 @@ data in arbitrary units) the encoder is told the size is unknown. A label with a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -284,6 +284,19 @@ class Pipeline:
     @property
     def can_generate(self) -> bool:
         return self._language is not None
+
+    def override_decoding(
+        self,
+        decoding: Mapping[str, int | float] | None = None,
+        caption: Mapping[str, int | float] | None = None,
+    ) -> None:
+        """Decode with these options on top of the manifest's generation.decoding (every
+        prompt) and generation.caption_decoding (captions only); see `Language.override`."""
+        self._require_language().override(decoding, caption)
+
+    def decoding_for(self, prompt: str) -> dict[str, int | float]:
+        """The decoding options a prompt gets (DESCRIBE: the caption's)."""
+        return self._require_language().options_for(prompt)
 
     def _generate(self, encoded: Encoded, prompt: str, beam: int) -> list[Generated]:
         return self._require_language().generate(

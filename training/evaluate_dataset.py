@@ -51,6 +51,7 @@ import numpy as np
 import torch
 
 from ros_pointlang.bundle import read_manifest, write_manifest
+from ros_pointlang.decode import DECODING_OPTIONS, parse_decoding
 from training.common import ENCODER_NAME
 from training.data.categories import DESCRIPTIONS, category_names, described_label, labels_an_object
 from training.data.views import RANGE_BANDS_M, band, points_band
@@ -305,12 +306,16 @@ def evaluate_dataset(
     generation: bool = True,
     generation_limit: int = 0,
     samples_dir: Path | None = None,
+    decoding: dict[str, int | float] | None = None,
+    caption_decoding: dict[str, int | float] | None = None,
 ) -> tuple[Metrics, list[dict]]:
     """Alignment metrics (and caption/QA metrics unless `generation` is off) of a bundle, and
     the generated caption/answer samples (none without a caption stage).
 
     generation_limit: at most this many test objects per sensor for captions and answers (a
     seeded sample; 0 = all). samples_dir: where the sample page goes (none if not given).
+    decoding, caption_decoding: decoding options on top of a runtime bundle's manifest, for
+    every prompt and for captions only (see `evaluate_language`).
     """
     model = load_bundle_encoder(Path(bundle))
     objects, unseen_list = load_objects(roots)
@@ -447,7 +452,9 @@ def evaluate_dataset(
     if generation:
         pipeline = model.pipeline if isinstance(model, OnnxEncoder) else None
         chosen = generation_objects(objects, unseen, generation_limit)
-        scores, samples = evaluate_language(Path(bundle), pipeline, chosen, text, samples_dir)
+        scores, samples = evaluate_language(
+            Path(bundle), pipeline, chosen, text, samples_dir, decoding, caption_decoding
+        )
         metrics |= scores
     return metrics, samples
 
@@ -475,6 +482,16 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="captions and answers for at most N seen test objects per sensor (0 = all)",
     )
+    for flag, what in (("--decoding", "every prompt"), ("--caption-decoding", "captions only")):
+        data.add_argument(
+            flag,
+            nargs="+",
+            action="extend",
+            default=[],
+            metavar="NAME=VALUE",
+            help=f"decoding options on top of the bundle's, for {what} (e.g. no_repeat_ngram=3; "
+            f"{', '.join(DECODING_OPTIONS)})",
+        )
     data.add_argument(
         "--samples",
         type=Path,
@@ -485,6 +502,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     if args.generation_limit < 0:
         data.error(f"--generation-limit {args.generation_limit} must be 0 (all) or more")
+    try:
+        decoding = parse_decoding(args.decoding, "--decoding")
+        caption_decoding = parse_decoding(args.caption_decoding, "--caption-decoding")
+    except ValueError as error:
+        data.error(str(error))
     confusion = args.confusion or (args.json.with_suffix(".confusion.png") if args.json else None)
     samples_dir = args.samples or (args.json.with_suffix(".samples") if args.json else None)
     metrics, samples = evaluate_dataset(
@@ -496,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
         generation=not args.no_generation,
         generation_limit=args.generation_limit,
         samples_dir=samples_dir,
+        decoding=decoding,
+        caption_decoding=caption_decoding,
     )
     for key, value in metrics.items():
         if not is_breakdown_key(key):
@@ -521,6 +545,11 @@ def main(argv: list[str] | None = None) -> int:
         # The runtime's "unknown" cut-off (export/cli.py carries it into the ONNX bundle).
         manifest.setdefault("labels", {})["unknown_threshold"] = metrics["open_set.threshold"]
         limit = ["--generation-limit", str(args.generation_limit)] if args.generation_limit else []
+        for flag, words in (
+            ("--decoding", args.decoding),
+            ("--caption-decoding", args.caption_decoding),
+        ):
+            limit += [flag, *words] if words else []
         manifest["metrics_command"] = "pointlang-eval dataset " + " ".join(
             [*args.dirs, "--bundle", str(args.bundle), *limit]
         )
