@@ -28,8 +28,10 @@ bench: setup
 	$(VENV)/bin/pointlang-bench cloud
 	$(VENV)/bin/pointlang-bench runtime
 
-# The recipe of the shipped default model, end to end (TIMES_FILLED_IN_AFTER_THE_RUN on 2 CPU cores):
-# data → stage 1 (alignment) → calibration → stage 2 (captions, QA) → ONNX bundle → metrics.
+# The v2 recipe of the default model, end to end (measured on 2 AVX2 cores: data 3 min, caption
+# cache ~25 min, stage 1 ~50 min, stage 2 ~25 min, evaluation ~15 min; the shipped bundle
+# predates it, see README): data → stage 1 (alignment) → stage 2 (captions, QA) → ONNX bundle
+# → metrics and the "unknown" threshold.
 # LiDAR views (the realistic rig mix and ranges) are the bulk; surface and depth-camera views of
 # the same instances train beside them.
 DATA := build/data/objects_lidar build/data/objects_surface build/data/objects_depth

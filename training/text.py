@@ -65,7 +65,6 @@ class TextEncoder:
                 max_length=128,
                 return_tensors="pt",
             )
-            # bf16 autocast is no faster here (measured: varying shapes rebuild its kernels).
             hidden = self._model(**batch).last_hidden_state  # (B, T, 384)
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # (B, 384)
