@@ -27,7 +27,7 @@ from ros_pointlang.bundle import (
     sha256_file,
     write_manifest,
 )
-from ros_pointlang.vocabulary import MODELNET40, PROMPT_TEMPLATES
+from ros_pointlang.vocabulary import MODELNET40, PROMPT_TEMPLATES, clean_vocabulary
 
 ENCODER_FILE = "point_encoder.onnx"
 LABELS_FILE = "label_embeddings.npz"
@@ -42,11 +42,38 @@ TEXT_ENCODER_SECTION = {
     "quantization": "dynamic int8 weights of every MatMul and the embedding table (ONNX Runtime)",
     "how": "pointlang-export text-encoder --bundle <this folder>",
 }
+# How the runtime decodes (ros_pointlang.decode.Language): DECODING for every prompt, and
+# CAPTION_DECODING on top of it for captions ("describe:") only; a bundle's manifest carries both
+# (generation.decoding, generation.caption_decoding), and `pointlang-eval dataset --decoding /
+# --caption-decoding name=value` measures others. Repetition control never touches digits and
+# punctuation, so sizes such as "0.5 m by 0.5 m" stay as the model says them. Captions ban a
+# repeated token pair, measured on the old shipped bundle (100 LiDAR test objects of
+# `pointlang-data objects --per-category 10 --sensor lidar --categories seen --seed 5`): it said a
+# word pair twice in 4 captions ("two armrests, two armrests"), with no_repeat_ngram=2 in none,
+# SBERT 0.4015 -> 0.4014, category named and QA exact match unchanged; 3 and 4 changed no caption
+# (its repeats are pairs); repetition_penalty=1.2 also stopped them but rewrote half the captions
+# (SBERT 0.4003, BLEU-4 0.219 -> 0.212). Answers need no ban (no_repeat_ngram=2 changed none).
+DECODING: dict[str, int | float] = {"max_new_tokens": 40}
+CAPTION_DECODING: dict[str, int | float] = {"no_repeat_ngram": 2}
 
 
-def default_vocabulary() -> list[str]:
-    """The 40 ModelNet40 category names, as people write them ("flower pot")."""
-    return list(MODELNET40)
+def default_vocabulary(train_categories: list[str] | None = None) -> list[str]:
+    """The labels a bundle ships when given none: the categories its encoder trained on, in
+    the words training's prompts used (`category_names(c)[0]`, as training/align.py embeds them:
+    "flower pot" for flower_pot), so the bundle embeds the very words training aligned; the 40
+    ModelNet40 names when the checkpoint records no categories."""
+    if not train_categories:
+        return list(MODELNET40)
+    from training.data.categories import category_names
+
+    return clean_vocabulary([category_names(c)[0] for c in train_categories])
+
+
+def trained_categories(encoder_checkpoint: Path, checkpoint: dict[str, Any]) -> list[str]:
+    """The category ids stage 1 trained on: the manifest beside the checkpoint records them
+    (`training.train_categories`), and so does a training checkpoint; [] when neither does."""
+    recorded = _source_manifest(encoder_checkpoint).get("training", {}).get("train_categories")
+    return [str(c) for c in recorded or checkpoint.get("train_categories") or []]
 
 
 def export_bundle(
@@ -68,10 +95,19 @@ def export_bundle(
     out.mkdir(parents=True, exist_ok=True)
     model, checkpoint = load_encoder(encoder_checkpoint)
     model.eval()
+    if vocabulary:  # first: a vocabulary the runtime would refuse stops the export at once
+        labels, vocabulary_source = clean_vocabulary(vocabulary), "given at export"
+    else:
+        categories = trained_categories(encoder_checkpoint, checkpoint)
+        labels = default_vocabulary(categories)
+        vocabulary_source = (
+            f"the {len(labels)} categories the encoder trained on"
+            if categories
+            else "the ModelNet40 names (the checkpoint records no training categories)"
+        )
     print(f"exporting the point encoder ({model.num_parameters() / 1e6:.1f} M parameters)")
     encoder_diff = export_point_encoder(model, out / ENCODER_FILE)
 
-    labels = vocabulary or default_vocabulary()
     with torch.no_grad():
         embeddings = label_embeddings(TextEncoder(), labels).numpy().astype(np.float32)
     np.savez(out / LABELS_FILE, labels=np.array(labels), embeddings=embeddings)
@@ -108,6 +144,7 @@ def export_bundle(
             "embeddings_file": LABELS_FILE,
             "prompt_templates": list(PROMPT_TEMPLATES),
             "unknown_threshold": float(threshold),
+            "vocabulary": vocabulary_source,
         },
         "text_encoder": TEXT_ENCODER_SECTION,
         "training": source_manifest.get(
@@ -165,7 +202,8 @@ def export_captioner(checkpoint: Path, out: Path) -> dict[str, Any]:
         # True: the runtime starts each prompt with the cloud's measured box as text.
         "box_prompt": cfg.box_prompt,
         "config": model.config.to_dict(),
-        "decoding": {"max_new_tokens": 40},
+        "decoding": dict(DECODING),
+        "caption_decoding": dict(CAPTION_DECODING),
         "parity_max_abs_diff": worst,
         "greedy_identical_to_torch": True,
         "tensorrt_profiles": {
@@ -260,7 +298,12 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--encoder", type=Path, required=True, help="stage-1 encoder checkpoint (.pt)")
     b.add_argument("--captioner", type=Path, help="stage-2 bridge + decoder checkpoint (.pt)")
     b.add_argument("--out", type=Path, required=True, help="bundle folder to write")
-    b.add_argument("--vocabulary", type=Path, help="text file, one label per line (default: 40)")
+    b.add_argument(
+        "--vocabulary",
+        type=Path,
+        help="text file, one label per line, 'name' or 'name: description' "
+        "(default: the categories the encoder trained on)",
+    )
     b.add_argument("--unknown-threshold", type=float, help="cosine below which 'unknown'")
     b.add_argument("--metrics", type=Path, help="JSON from pointlang-eval to record")
     b.add_argument("--with-text-encoder", action="store_true", help="also write int8 MiniLM")

@@ -16,6 +16,13 @@ zero-length cache; each later call feeds one token per row and the cache it got 
 export/decoder.py for the exact names and shapes). Confidence is the mean probability of the
 generated tokens (and of the end token, when one was produced).
 
+Decoding options come from the manifest's generation entry: `decoding` for every prompt, and
+`caption_decoding` on top of it for captions only (DESCRIBE): captions are where a decoder says
+"three compartments and three compartments", and answers are short and scored exactly, so
+repetition control is set for captions alone. It never bans nor penalises tokens without a
+letter (`letterless_tokens`: digits, punctuation), so "0.5 m by 0.5 m" stays as the model says
+it. `check_decoding` says which options exist; `repeated_phrase` finds what they are to stop.
+
 A decoder trained with `box_prompt` (the manifest's generation entry says so) reads the measured
 box as text before the prompt: `box_prompt("how tall is it?", size, True)` gives
 "box 0.5 m 0.4 m 0.9 m. how tall is it?", one prompt per cloud.
@@ -23,8 +30,11 @@ box as text before the prompt: `box_prompt("how tall is it?", size, True)` gives
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, TypeVar
 
 import numpy as np
@@ -57,6 +67,89 @@ class Hypothesis:
     confidence: float  # mean probability of those tokens
 
 
+@dataclass(frozen=True)
+class _Option:
+    kind: type  # int or float
+    least: float
+    expected: str
+
+
+# What `Generator.greedy_steps` and `Generator.beam` take besides the prompts, as a manifest's
+# generation.decoding / generation.caption_decoding or a command line may give them.
+DECODING_OPTIONS = {
+    "max_new_tokens": _Option(int, 1, "a whole number of tokens, 1 or more"),
+    "min_new_tokens": _Option(int, 0, "a whole number of tokens, 0 or more"),
+    "no_repeat_ngram": _Option(int, 0, "an n-gram length in tokens, 0 (off) or more"),
+    "repetition_penalty": _Option(float, 1.0, "a factor, 1.0 (off) or more"),
+}
+
+
+def check_decoding(options: Mapping[str, Any], where: str) -> dict[str, int | float]:
+    """options as `Generator.greedy_steps` / `beam` take them, each name and value checked;
+    `where` names their source in the error ("generation.decoding of <bundle>")."""
+    if not isinstance(options, Mapping):
+        raise ValueError(f"{where} is {options!r}; expected a mapping of decoding options")
+    checked: dict[str, int | float] = {}
+    for name, value in options.items():
+        option = DECODING_OPTIONS.get(name)
+        if option is None:
+            raise ValueError(
+                f"{where} has the unknown decoding option {name!r}; expected one of "
+                f"{', '.join(DECODING_OPTIONS)}"
+            )
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if (
+            not number
+            or not np.isfinite(value)
+            or (option.kind is int and value != int(value))
+            or value < option.least
+        ):
+            raise ValueError(f"{where} has {name}={value!r}; expected {option.expected}")
+        checked[name] = option.kind(value)
+    return checked
+
+
+def parse_decoding(texts: Sequence[str], where: str) -> dict[str, int | float]:
+    """Decoding options from "name=value" words (`--caption-decoding no_repeat_ngram=3`)."""
+    options: dict[str, int | float] = {}
+    for text in texts:
+        name, sep, value = (part.strip() for part in text.partition("="))
+        option = DECODING_OPTIONS.get(name)
+        if not sep or option is None:
+            raise ValueError(
+                f"{where} {text!r} is not name=value with a name among "
+                f"{', '.join(DECODING_OPTIONS)}"
+            )
+        try:
+            options[name] = option.kind(value)
+        except ValueError:
+            raise ValueError(
+                f"{where} {text!r} gives {name} the value {value!r}; expected {option.expected}"
+            ) from None
+    return check_decoding(options, where)
+
+
+_WORD = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)*")
+
+
+def repeated_phrase(text: str) -> str | None:
+    """The first phrase of two or more words that text says twice, as its first two words
+    ("three compartments" in "three compartments and three compartments"), else None.
+
+    Words are lowercased letter runs; punctuation is skipped; a phrase holding a number may
+    repeat ("0.5 m by 0.5 m"), as decoding lets it (`letterless_tokens`). Every repeated longer
+    phrase starts with a repeated pair, so pairs find them all.
+    """
+    seen: set[tuple[str, str]] = set()
+    for pair in pairwise(_WORD.findall(text.lower())):
+        if pair[0][0].isdigit() or pair[1][0].isdigit():
+            continue
+        if pair in seen:
+            return " ".join(pair)
+        seen.add(pair)
+    return None
+
+
 def format_metres(x: float) -> str:
     """A length as spoken in captions and answers: "0.12 m" below 0.3 m, else "1.4 m"."""
     return f"{x:.2f} m" if x < 0.3 else f"{x:.1f} m"
@@ -86,16 +179,32 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
 
 
-def _banned_ngram_tokens(tokens: Sequence[int], n: int) -> set[int]:
-    """Tokens that would repeat an n-gram already in tokens (fairseq's no_repeat_ngram_size)."""
+def _banned_ngram_tokens(
+    tokens: Sequence[int], n: int, free: AbstractSet[int] = frozenset()
+) -> set[int]:
+    """Tokens that would repeat an n-gram already in tokens (fairseq's no_repeat_ngram_size);
+    an n-gram holding a `free` token (a digit, a full stop) may repeat."""
     if n <= 0 or len(tokens) < n:
         return set()
     tail = tuple(tokens[len(tokens) - n + 1 :])
+    if any(t in free for t in tail):
+        return set()
     return {
         tokens[i + n - 1]
         for i in range(len(tokens) - n + 1)
-        if tuple(tokens[i : i + n - 1]) == tail
+        if tuple(tokens[i : i + n - 1]) == tail and tokens[i + n - 1] not in free
     }
+
+
+def letterless_tokens(tokenizer: Any) -> frozenset[int]:
+    """Ids of the tokens whose text has no letter (digits, punctuation, spaces): what repetition
+    control leaves alone, since the tokenizer spells "0.5" as "0", ".", "5" and a caption may say
+    "0.5 m by 0.5 m" (or "0.19 m high, 0.10 m wide") as the object is."""
+    return frozenset(
+        i
+        for i in range(tokenizer.get_vocab_size())
+        if not any(c.isalpha() for c in tokenizer.decode([i], skip_special_tokens=False))
+    )
 
 
 class Generator:
@@ -109,8 +218,13 @@ class Generator:
         pad_id: int = 0,
         max_positions: int = 128,
         cache_shape: tuple[int, int, int] | None = None,
+        free_tokens: AbstractSet[int] = frozenset(),
     ):
+        """free_tokens: ids that repetition control (repetition_penalty, no_repeat_ngram)
+        never touches; `Language` gives `letterless_tokens`, so only words are kept from
+        repeating."""
         self.bridge, self.decoder = bridge, decoder
+        self.free_tokens = frozenset(free_tokens)
         self.eos_id, self.pad_id, self.max_positions = eos_id, pad_id, max_positions
         if cache_shape is None:
             # (L, B, H, T_past, hd): layers, heads and head size are fixed axes of the graph.
@@ -182,16 +296,17 @@ class Generator:
         step: int,
         min_new_tokens: int,
     ) -> np.ndarray:
-        """Repetition control (CTRL's penalty on generated tokens, n-gram bans), min length."""
+        """Repetition control (CTRL's penalty on generated tokens, n-gram bans) of all but the
+        free tokens, min length."""
         logits = logits.copy()
-        if repetition_penalty != 1.0 and generated:
-            seen = np.unique(generated)
+        seen = np.unique([t for t in generated if t not in self.free_tokens]).astype(np.int64)
+        if repetition_penalty != 1.0 and len(seen):
             logits[seen] = np.where(
                 logits[seen] > 0,
                 logits[seen] / repetition_penalty,
                 logits[seen] * repetition_penalty,
             )
-        for token in _banned_ngram_tokens(generated, no_repeat_ngram):
+        for token in _banned_ngram_tokens(generated, no_repeat_ngram, self.free_tokens):
             logits[token] = -np.inf
         if step < min_new_tokens:
             logits[self.eos_id] = -np.inf
@@ -435,10 +550,36 @@ class Language:
             pad_id=pad,
             max_positions=int(generation["max_positions"]),
             cache_shape=(int(cache[0]), int(cache[1]), int(cache[2])),
+            free_tokens=letterless_tokens(self.tokenizer),
         )
-        self.options = dict(generation.get("decoding", {}))
+        where = f"generation.{{}} of {bundle.path}"
+        try:
+            self.decoding = check_decoding(generation.get("decoding", {}), where.format("decoding"))
+            # Bundles from before caption_decoding lack it: captions decode as answers do.
+            self.caption_decoding = check_decoding(
+                generation.get("caption_decoding", {}), where.format("caption_decoding")
+            )
+        except ValueError as error:
+            raise BundleError(str(error)) from error
         # Bundles from before the box prompt lack the key: their decoder reads bare prompts.
         self.box_prompt = bool(generation.get("box_prompt", False))
+
+    def options_for(self, prompt: str) -> dict[str, int | float]:
+        """The decoding options for prompt: `decoding`, with `caption_decoding` on top for
+        DESCRIBE (captions)."""
+        if prompt == DESCRIBE:
+            return {**self.decoding, **self.caption_decoding}
+        return dict(self.decoding)
+
+    def override(
+        self,
+        decoding: Mapping[str, Any] | None = None,
+        caption: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Decode with these options on top of the manifest's: `decoding` for every prompt,
+        `caption` for captions only (to measure other defaults without a new bundle)."""
+        self.decoding |= check_decoding(decoding or {}, "the decoding override")
+        self.caption_decoding |= check_decoding(caption or {}, "the caption decoding override")
 
     def generate(
         self,
@@ -469,7 +610,12 @@ class Language:
                 for s, known in zip(size, size_known, strict=True)
             ]
         steps = generate_text_steps(
-            self.generator, self.tokenizer, prefix, prompts, beam_size=beam, **self.options
+            self.generator,
+            self.tokenizer,
+            prefix,
+            prompts,
+            beam_size=beam,
+            **self.options_for(prompt),
         )
         for results in steps:
             yield None if results is None else [Generated(t, float(c)) for t, c in results]

@@ -54,10 +54,11 @@ from ros_pointlang.msg import (
     DescribedObjectArray,
     LabelScore,
 )
-from ros_pointlang.parameters import DESCRIBE_PARAMETERS, NODE_NAME, PARAMETERS
+from ros_pointlang.parameters import BY_NAME, DESCRIBE_PARAMETERS, NODE_NAME, PARAMETERS
 from ros_pointlang.pipeline import Pipeline
 from ros_pointlang.range_image import RangeImage
 from ros_pointlang.srv import AskCloud
+from ros_pointlang.vocabulary import requested_vocabulary
 
 try:  # vision_msgs is an exec_depend of the package; a bare venv may lack it
     from vision_msgs.msg import (
@@ -83,8 +84,9 @@ class PointLangNode(Node):
         )
         self.pipeline = Pipeline.from_bundle(p("bundle") or None, backend=options)
         self._declare_parameters(read_only=False)
-        if p("labels"):
-            self.pipeline.set_vocabulary(p("labels"))
+        vocabulary = requested_vocabulary(p("labels"), p("labels_preset"))
+        if vocabulary is not None:
+            self.pipeline.set_vocabulary(vocabulary)
         self.pipeline.unknown_threshold = p("unknown_threshold")
         self.describer = Describer(self.pipeline, self._describe_settings())
 
@@ -168,27 +170,38 @@ class PointLangNode(Node):
                 spec.check(self._value(spec.name))
 
     def _describe_settings(self) -> DescribeSettings:
-        names = DESCRIBE_PARAMETERS - {"labels", "unknown_threshold"}
+        names = DESCRIBE_PARAMETERS - {"labels", "labels_preset", "unknown_threshold"}
         return settings_from_parameters({name: self._value(name) for name in names})
 
     def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
-        """All or nothing: every change is checked first (new label words embedded, which can
-        fail), and only then are all applied, so a refused change leaves the node as it was
-        and it keeps working. Ranges and read-only are checked by rclpy before this."""
+        """All or nothing: every change is checked first (choices, then new labels embedded,
+        which can fail), and only then are all applied, so a refused change leaves the node as
+        it was and it keeps working. Ranges and read-only are checked by rclpy before this."""
         changes = {parameter.name: parameter.value for parameter in parameters}
         vocabulary: list[str] | None = None
-        if "labels" in changes:
-            words = list(changes["labels"] or self.pipeline.bundle.label_embeddings()[0])
-            try:
+        try:
+            for name, value in changes.items():
+                spec = BY_NAME.get(name)
+                if spec is not None and (spec.choices is not None or spec.length is not None):
+                    spec.check(value)
+            if "labels" in changes or "labels_preset" in changes:
+                words = requested_vocabulary(
+                    changes.get("labels", self._value("labels")),
+                    changes.get("labels_preset", self._value("labels_preset")),
+                )
                 with self._pipeline_lock:
+                    if words is None:
+                        words = self.pipeline.bundle_vocabulary
                     self.pipeline.label_embeddings(words)  # embedded and cached, or raises
-            except ValueError as error:
-                return SetParametersResult(successful=False, reason=str(error))
-            vocabulary = words
+                vocabulary = words
+        except ValueError as error:
+            return SetParametersResult(successful=False, reason=str(error))
         with self._pipeline_lock:
             if vocabulary is not None:
                 self.pipeline.set_vocabulary(vocabulary)  # cached above: cannot fail now
                 self.get_logger().info(f"labels now {self.pipeline.vocabulary}")
+                if "labels_preset" in changes and changes.get("labels", self._value("labels")):
+                    self.get_logger().info("labels is set: it wins over labels_preset")
             if "top_k" in changes:
                 self.describer.settings = replace(self.describer.settings, top_k=changes["top_k"])
             if "unknown_threshold" in changes:

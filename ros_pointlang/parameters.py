@@ -2,8 +2,8 @@
 
 Each entry has the name, default, description and allowed values or range the node declares
 with; `describes` marks the parameters that change what the node outputs for a cloud (the
-fields of `DescribeSettings`, `SceneConfig` and `ScheduleSettings`, the vocabulary and the
-unknown threshold), which `pointlang-eval bag` resolves once and hands to both of its modes.
+fields of `DescribeSettings`, `SceneConfig` and `ScheduleSettings`, the vocabulary, its preset
+and the unknown threshold), which `pointlang-eval bag` resolves once and hands to both of its modes.
 Defaults of the describe parameters are the dataclasses' own, so there is nothing to keep in step.
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 from ros_pointlang.backends import BACKENDS
 from ros_pointlang.describe import MODES, DescribeSettings
 from ros_pointlang.preprocess import SEGMENTATIONS, SceneConfig
+from ros_pointlang.vocabulary import BUNDLE_PRESET, LABEL_PRESETS, PRESET_CHOICES
 
 NODE_NAME = "pointlang"
 RELIABILITIES = ("best_effort", "reliable")
@@ -182,8 +183,20 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
         "labels",
         FROM_BUNDLE,
-        "label vocabulary; empty = the bundle's default; new words work without retraining",
+        "label vocabulary, each 'name' or 'name: description' (the name is published, the "
+        "description tells the model what a new word looks like); new words work without "
+        "retraining; empty = the labels_preset's",
         read_only=False,
+        describes=True,
+    ),
+    ParameterSpec(
+        "labels_preset",
+        BUNDLE_PRESET,
+        f"named vocabulary used while labels is empty: {BUNDLE_PRESET} (or empty) = the "
+        f"bundle's own, the categories its encoder trained on; "
+        f"{', '.join(LABEL_PRESETS)} for benchmarks",
+        read_only=False,
+        choices=PRESET_CHOICES,
         describes=True,
     ),
     ParameterSpec(

@@ -2,16 +2,17 @@
 
     pipeline = Pipeline.from_bundle()              # the shipped default model, ONNX Runtime CPU
     pipeline.labels(xyz, top_k=5)                  # [Label("chair", 0.91, 0.42), ...]
-    pipeline.labels(xyz, vocabulary=["mug", "drill"])
+    pipeline.labels(xyz, vocabulary=["mug: a small cylinder with a handle", "drill"])
     pipeline.caption(xyz).text, pipeline.answer(xyz, "how many legs does it have?").text
 
 `xyz` is one object's (N, 3) points in metres, sensor frame, z up. With `metric=False` (CAD
-data in arbitrary units) the encoder is told the size is unknown.
+data in arbitrary units) the encoder is told the size is unknown. A label with a description
+("mug: a small cylinder with a handle") is embedded with it and answered as its name ("mug").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,7 +24,13 @@ from ros_pointlang.bundle import Bundle, BundleError, load_bundle
 from ros_pointlang.decode import DESCRIBE, Generated, Language
 from ros_pointlang.preprocess import PreparedObject, prepare_objects
 from ros_pointlang.profiles import bundle_profiles
-from ros_pointlang.vocabulary import Label, TextEmbedder, clean_vocabulary, rank_labels
+from ros_pointlang.vocabulary import (
+    Label,
+    TextEmbedder,
+    clean_vocabulary,
+    label_name,
+    rank_labels,
+)
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -61,6 +68,16 @@ class Encoded:
         )
 
 
+def _bundle_vocabulary(bundle: Bundle) -> tuple[list[str], FloatArray]:
+    """The bundle's labels, cleaned as run-time labels are (the cache's keys), and embeddings."""
+    labels, embeddings = bundle.label_embeddings()
+    try:
+        return clean_vocabulary(labels), embeddings
+    except ValueError as error:
+        path = bundle.file(bundle.labels["embeddings_file"])
+        raise BundleError(f"label embeddings {path} hold no usable vocabulary ({error})") from error
+
+
 class Pipeline:
     """A loaded bundle on one backend. Not thread-safe: give each thread its own."""
 
@@ -80,7 +97,7 @@ class Pipeline:
             )
         self._unknown_threshold = float(bundle.labels["unknown_threshold"])
         self._templates = list(bundle.labels["prompt_templates"])
-        default_labels, default_embeddings = bundle.label_embeddings()
+        default_labels, default_embeddings = _bundle_vocabulary(bundle)
         self._label_cache = dict(zip(default_labels, default_embeddings, strict=True))
         self._vocabulary = default_labels
         self._text: TextEmbedder | None = None
@@ -118,15 +135,26 @@ class Pipeline:
 
     def reset_vocabulary(self) -> None:
         """Back to the bundle's default vocabulary."""
-        labels, _ = self.bundle.label_embeddings()
-        self.set_vocabulary(labels)
+        self.set_vocabulary(self.bundle_vocabulary)
+
+    @property
+    def bundle_vocabulary(self) -> list[str]:
+        """The bundle's own labels (its label_embeddings.npz), as `clean_vocabulary` writes them."""
+        return _bundle_vocabulary(self.bundle)[0]
 
     @property
     def vocabulary(self) -> list[str]:
+        """The labels as given, descriptions included ("mug: a small cylinder with a handle")."""
         return list(self._vocabulary)
 
+    @property
+    def label_names(self) -> list[str]:
+        """The names the labels are published as ("mug"), in vocabulary order."""
+        return [label_name(label) for label in self._vocabulary]
+
     def set_vocabulary(self, labels: Sequence[str]) -> None:
-        """Make `labels` the default vocabulary; new words are embedded once and cached."""
+        """Make `labels` ("name" or "name: description", names distinct) the default
+        vocabulary; new labels are embedded once and cached."""
         words = clean_vocabulary(labels)
         self.label_embeddings(words)  # first: if it fails the vocabulary stays as it was
         self._vocabulary = words
@@ -140,7 +168,8 @@ class Pipeline:
         return self._text
 
     def label_embeddings(self, labels: Sequence[str]) -> FloatArray:
-        """Unit text embeddings (C, E) of `labels`, computed once per word."""
+        """Unit text embeddings (C, E) of `labels`, computed once per label text (a name with
+        a description is another text than the name alone)."""
         labels = clean_vocabulary(labels)
         new = [w for w in labels if w not in self._label_cache]
         if new:
@@ -222,7 +251,8 @@ class Pipeline:
             raise ValueError(f"top_k must be >= 1, got {top_k}")
         words = clean_vocabulary(vocabulary) if vocabulary is not None else self._vocabulary
         similarity = embeddings @ self.label_embeddings(words).T  # (B, C)
-        return rank_labels(similarity, words, top_k, self._unknown_threshold, self.logit_scale)
+        names = [label_name(w) for w in words]  # published without their descriptions
+        return rank_labels(similarity, names, top_k, self._unknown_threshold, self.logit_scale)
 
     # -- language ---------------------------------------------------------------------------
 
@@ -254,6 +284,19 @@ class Pipeline:
     @property
     def can_generate(self) -> bool:
         return self._language is not None
+
+    def override_decoding(
+        self,
+        decoding: Mapping[str, int | float] | None = None,
+        caption: Mapping[str, int | float] | None = None,
+    ) -> None:
+        """Decode with these options on top of the manifest's generation.decoding (every
+        prompt) and generation.caption_decoding (captions only); see `Language.override`."""
+        self._require_language().override(decoding, caption)
+
+    def decoding_for(self, prompt: str) -> dict[str, int | float]:
+        """The decoding options a prompt gets (DESCRIBE: the caption's)."""
+        return self._require_language().options_for(prompt)
 
     def _generate(self, encoded: Encoded, prompt: str, beam: int) -> list[Generated]:
         return self._require_language().generate(

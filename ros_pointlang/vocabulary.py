@@ -5,10 +5,17 @@ ensembling); a cloud's labels are the vocabulary ranked by cosine similarity to 
 with "unknown" first when even the best is below the calibrated threshold. Training embeds the
 default vocabulary with the same templates at export time (the bundle stores them), and labels
 the operator adds at run time are embedded here through the bundle's MiniLM ONNX, without torch.
+
+A label is a name, optionally with a description ("mug: a small cylinder with a handle"): the
+embedding uses the whole text (`label_prompts`), the published label is the name alone. Named
+presets (`LABEL_PRESETS`) stand in for a list of labels: the node's `labels_preset` parameter and
+`pointlang-eval bag --vocabulary` choose among them; "bundle" (or "") is the bundle's own labels,
+the categories its encoder trained on.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +39,8 @@ PROMPT_TEMPLATES: tuple[str, ...] = (
     "there is a {} here.",
 )
 
-# A named preset for benchmark users (`pointlang-eval bag --vocabulary modelnet40`): the 40
-# ModelNet40 categories as people write them, in ModelNet's order. The data engine's
+# A named preset for benchmark users (`labels_preset: modelnet40`): the 40 ModelNet40
+# categories as people write them, in ModelNet's order. The data engine's
 # training/data/categories.py holds the same names with ModelNet's underscores (a test ties them).
 MODELNET40: tuple[str, ...] = (
     "airplane",
@@ -78,6 +85,13 @@ MODELNET40: tuple[str, ...] = (
     "xbox",
 )
 
+# The preset that means "the bundle's own labels" (its label_embeddings.npz); "" means it too.
+BUNDLE_PRESET = "bundle"
+# Named vocabularies for the node's `labels_preset` and `pointlang-eval bag --vocabulary`.
+LABEL_PRESETS: dict[str, tuple[str, ...]] = {"modelnet40": MODELNET40}
+# Every value `labels_preset` takes.
+PRESET_CHOICES: tuple[str, ...] = (BUNDLE_PRESET, *LABEL_PRESETS, "")
+
 
 @dataclass(frozen=True)
 class Label:
@@ -116,16 +130,58 @@ def label_prompts(label: str, templates: Sequence[str] = PROMPT_TEMPLATES) -> li
     return prompts
 
 
+def label_name(text: str) -> str:
+    """The name a label is published as: "mug: a small cylinder with a handle" → "mug"."""
+    return split_label(text)[0]
+
+
 def clean_vocabulary(labels: Sequence[str]) -> list[str]:
-    """`labels` stripped; raises unless they are non-empty, distinct words."""
+    """Each label as "name" or "name: description", white space folded; raises unless `labels`
+    is a non-empty list of labels with distinct names. Names are compared case-folded (the
+    text encoder is uncased, so "Mug" and "mug" would be one embedding published twice), and a
+    description never makes a second label of the same name."""
     if isinstance(labels, str):
         raise ValueError(f"vocabulary must be a list of labels, got the string {labels!r}")
-    words = [str(w).strip() for w in labels]
-    if not words or any(not w for w in words):
+    if not labels:
         raise ValueError(f"vocabulary must be non-empty labels, got {list(labels)!r}")
-    if len(set(words)) != len(words):
-        raise ValueError(f"vocabulary has duplicate labels: {words}")
-    return words
+    cleaned, names = [], []
+    for text in labels:
+        try:
+            name, description = split_label(text)
+        except ValueError:
+            raise ValueError(
+                f"vocabulary label {str(text)!r} has no name; expected 'name' or "
+                "'name: description' (non-empty labels)"
+            ) from None
+        cleaned.append(f"{name}: {description}" if description else name)
+        names.append(name)
+    counts = Counter(name.casefold() for name in names)
+    duplicates = sorted({name for name in names if counts[name.casefold()] > 1})
+    if duplicates:
+        raise ValueError(
+            f"vocabulary has duplicate label names {duplicates}; expected each name once "
+            "(a description does not make another label)"
+        )
+    return cleaned
+
+
+def preset_vocabulary(preset: str) -> list[str] | None:
+    """The labels of a named preset; None for the bundle's own ("bundle" or "")."""
+    if preset in (BUNDLE_PRESET, ""):
+        return None
+    if preset not in LABEL_PRESETS:
+        raise ValueError(
+            f"labels preset {preset!r} is unknown; expected one of {list(PRESET_CHOICES)}"
+        )
+    return list(LABEL_PRESETS[preset])
+
+
+def requested_vocabulary(labels: Sequence[str] | None, preset: str = "") -> list[str] | None:
+    """The vocabulary the node's `labels` and `labels_preset` parameters ask for: `labels` when
+    non-empty (it wins over the preset), else the preset's labels; None: the bundle's own.
+    Raises on an unknown preset even when `labels` wins, so a typo never waits to bite."""
+    from_preset = preset_vocabulary(preset)
+    return list(labels) if labels else from_preset
 
 
 def rank_labels(
@@ -135,7 +191,8 @@ def rank_labels(
     unknown_threshold: float,
     logit_scale: float,
 ) -> list[list[Label]]:
-    """Top-k labels per row of cosine similarities (B, C), best first; `score` is the softmax
+    """Top-k labels per row of cosine similarities (B, C) against `words` (the published
+    names, not descriptions), best first; `score` is the softmax
     of `logit_scale * similarity` over the whole vocabulary. A row whose best cosine is below
     `unknown_threshold` gets "unknown" first (its score: 1 - the best label's)."""
     if top_k < 1:

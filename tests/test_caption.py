@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from export.cli import export_bundle
+from export.cli import CAPTION_DECODING, DECODING, export_bundle
 from export.decoder import main as export_main
 from ros_pointlang.decode import DESCRIBE, box_prompt
 from ros_pointlang.pipeline import Pipeline
@@ -87,7 +87,14 @@ def test_bundle_roundtrip_evaluate_and_export(tmp_path):
     )
     add_text_encoder(runtime)
     manifest_path = runtime / "manifest.json"
-    assert json.loads(manifest_path.read_text())["generation"]["box_prompt"] is True
+    generation = json.loads(manifest_path.read_text())["generation"]
+    assert generation["box_prompt"] is True
+    assert generation["decoding"] == DECODING
+    assert generation["caption_decoding"] == CAPTION_DECODING
+    # Torch greedy has no repetition control: compare captions decoded as answers are.
+    manifest = json.loads(manifest_path.read_text())
+    manifest["generation"]["caption_decoding"] = {}
+    manifest_path.write_text(json.dumps(manifest))
     objects, _ = load_objects([str(data)])
     clouds = [load_cloud(o) for o in objects[::7][:3]]  # different sizes: prompt lengths differ
     assert_runtime_equals_torch(model, Pipeline.from_bundle(runtime), clouds, box=True)

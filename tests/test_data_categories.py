@@ -2,6 +2,7 @@ from collections import Counter
 
 from training.data.categories import (
     CATEGORIES,
+    DESCRIPTIONS,
     DOMAIN,
     LABEL_CATEGORIES,
     MODELNET40,
@@ -9,6 +10,8 @@ from training.data.categories import (
     SYNONYMS,
     UNSEEN_CATEGORIES,
     category_names,
+    described_label,
+    description_leaks,
     display_name,
     find_unseen_words,
     labels_an_object,
@@ -54,3 +57,24 @@ def test_category_names_cover_synonyms_and_imported_names():
     assert category_names("flower_pot")[0] == "flower pot"
     assert "aeroplane" in category_names("airplane")
     assert category_names("coffee_machine") == ("coffee machine",)  # not one of the 40
+
+
+def test_every_unseen_category_has_a_fair_one_line_description():
+    # How an operator tells the model about a new word: geometry, never the answer itself.
+    assert set(UNSEEN_CATEGORIES) <= set(DESCRIPTIONS)
+    for category in UNSEEN_CATEGORIES:
+        description = DESCRIPTIONS[category]
+        assert 20 <= len(description) <= 90 and "\n" not in description and ":" not in description
+        assert description_leaks(category) == [], (category, description)
+        assert described_label(category) == f"{display_name(category)}: {description}"
+    assert described_label("chair") == "chair"  # a seen name without a description: its name
+
+
+def test_description_leaks_catch_own_words_and_unseen_names_plurals_too():
+    assert description_leaks("cup", "a small mug-like cylinder") == ["mug"]
+    assert description_leaks("watering_can", "a can with a spout") == ["can"]
+    assert description_leaks("hedge", "hedges beside Lamps") == ["hedges", "lamps"]
+    assert description_leaks("dog", "an animal on four legs near a fire hydrant") == [
+        "fire hydrant"
+    ]
+    assert description_leaks("cup", "a small open cylinder with a handle on one side") == []

@@ -59,14 +59,14 @@ def test_scene_command_and_bad_input(tmp_path, capsys):
 def test_objects_command_takes_a_rig_and_a_range_band(tmp_path, capsys):
     out = tmp_path / "far"
     args = ["objects", "--out", str(out), "--per-category", "2", "--categories", "car"]
-    args += ["--sensor", "lidar", "--rig", "car-64", "--range-m", "40:60", "--quiet"]
+    args += ["--sensor", "lidar", "--rig", "car-64", "--range-m", "30:45", "--quiet"]
     assert main([*args, "--workers", "1", "--no-contact-sheet"]) == 0
     views = [o["view"] for o in json.loads((out / "manifest.json").read_text())["objects"]]
-    assert all(v["rig"] == "car-64" and 40 <= v["range_m"] <= 60 for v in views)
+    assert all(v["rig"] == "car-64" and 30 <= v["range_m"] <= 45 for v in views)
     capsys.readouterr()
     assert main(["stats", "--dataset", str(out)]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
-    assert [r[:2] for r in rows] == [["car-64", "40-80"], ["car-64", "all"]]
+    assert [r[:2] for r in rows] == [["car-64", "25-50"], ["car-64", "all"]]
     assert rows[1][2] == "2"  # objects; then p10, p50, p90 of their points
     with pytest.raises(SystemExit):
         main(["objects", "--out", str(out), "--rig", "hdl-64e"])

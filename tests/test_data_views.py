@@ -11,6 +11,8 @@ from training.data.views import (
     Surroundings,
     ViewConfig,
     encounter_for,
+    points_band,
+    range_band,
     take_view,
     view_at,
 )
@@ -166,3 +168,13 @@ def test_depth_rigs_see_indoor_things_from_a_robot():
     cloud, seen = take_view(shape, 0.0, "depth", rng, ViewConfig())
     assert seen.rig in ("robot-d435", "robot-kinect") and 0.3 <= seen.mount_height_m <= 1.5
     assert len(cloud) >= 10 and seen.range_m <= 10.0
+
+
+def test_range_and_point_bands_are_the_ones_evaluation_reports():
+    # Issue 12's range bands: 0-10, 10-25, 25-50, 50+ m; lower edges belong to their band.
+    assert [range_band(r) for r in (0.0, 9.99, 10.0, 24.9, 25.0, 49.9, 50.0, 120.0)] == [
+        "0-10 m", "0-10 m", "10-25 m", "10-25 m", "25-50 m", "25-50 m", "50+ m", "50+ m"
+    ]  # fmt: skip
+    assert [points_band(n) for n in (10, 49, 50, 199, 200, 999, 1000, 20000)] == [
+        "0-50", "0-50", "50-200", "50-200", "200-1000", "200-1000", "1000+", "1000+"
+    ]  # fmt: skip

@@ -1,6 +1,7 @@
 """Evaluation metrics on hand-made cases, and `pointlang-eval dataset` end to end."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,12 +11,16 @@ import torch.nn.functional as F
 from ros_pointlang.evaluation.cli import main
 from tests.tiny_objects import shared_dataset
 from training.align import write_bundle
+from training.data.categories import DESCRIPTIONS
 from training.evaluate_dataset import (
     confusion_matrix,
     few_shot_accuracy,
+    object_cells,
     retrieval_recall,
+    summary_table,
     topk_accuracy,
 )
+from training.labels import UNKNOWN_ACCEPT
 from training.models.encoder import PointEncoder, PointEncoderConfig
 
 torch.set_num_threads(1)
@@ -63,17 +68,34 @@ def test_few_shot_accuracy_on_separable_features():
     assert int(torch.isnan(mask).sum()) == 12  # 4 support examples per class
 
 
-def test_eval_cli_writes_every_metric(tmp_path):
+def lidar_like_dataset(source: Path, out: Path) -> Path:
+    """The tiny dataset again as simulated LiDAR views: each object thinned to 30, 120 or 400
+    returns and given a `view` record (rig, range) across every range band."""
+    manifest = json.loads((source / "manifest.json").read_text())
+    (out / "clouds").mkdir(parents=True)
+    rigs, ranges, counts = ("car-64", "robot-16"), (4.0, 15.0, 30.0, 60.0), (30, 120, 400)
+    for i, obj in enumerate(manifest["objects"]):
+        cloud = np.load(source / obj["cloud"])[: counts[i % 3]]
+        np.save(out / obj["cloud"], cloud)
+        obj["num_points"] = len(cloud)
+        obj["view"] = {"rig": rigs[i // 2 % 2], "range_m": ranges[i // 2 % 4], "occlusion": 0.0}
+    (out / "manifest.json").write_text(json.dumps(manifest | {"sensor": "lidar"}))
+    return out
+
+
+def test_eval_cli_writes_every_metric(tmp_path, capsys):
     torch.manual_seed(0)
     bundle = tmp_path / "bundle"
     model = PointEncoder(PointEncoderConfig.named("tiny"))
     write_bundle(bundle, model, _tiny_train_config(), ["bottle"], [], step=0)
     out = tmp_path / "metrics.json"
+    lidar = lidar_like_dataset(shared_dataset(), tmp_path / "lidar")
     assert (
         main(
             [
                 "dataset",
                 str(shared_dataset()),
+                str(lidar),
                 "--bundle",
                 str(bundle),
                 "--json",
@@ -89,16 +111,53 @@ def test_eval_cli_writes_every_metric(tmp_path):
     for key in (
         "zero_shot.seen.top1",
         "zero_shot.unseen.top1",
+        "zero_shot.unseen_described.top1",
+        "zero_shot.seen_described.top5",
+        "zero_shot.unseen_described_among_unseen.top1",
         "zero_shot.all.top1",
         "zero_shot.by_sensor.surface.all.top5",
+        "zero_shot.by_sensor.lidar.unseen_described.top1",
+        "zero_shot.by_rig.car-64.seen.top1",
+        "zero_shot.by_rig.surface.unseen.top5",
+        "zero_shot.by_range_m.lidar.25-50.seen.top1",
+        "zero_shot.by_range_m.lidar.50+.unseen_described.top1",
+        "zero_shot.by_points.lidar.0-50.all.top1",
+        "zero_shot.by_points.surface.200-1000.seen.top5",
         "few_shot.k1.all",
         "few_shot.k4.unseen",
         "retrieval.point_to_text.r1",
         "retrieval.text_to_point.r5",
         "open_set.threshold",
+        "open_set.seen_unknown",
+        "open_set.calibration.lidar.accepted",
+        "open_set.by_range_m.lidar.0-10.seen_unknown",
+        "open_set.by_points.lidar.50-200.unseen_unknown",
     ):
         assert key in metrics, key
         assert np.isnan(metrics[key]) or -1.0 <= metrics[key] <= 1.0, key
+    # Every seen test object lands in one cell of each breakdown (surface samples: no range).
+    seen_test = 4 * 3  # tests/tiny_objects.py: 4 seen categories with 3 test instances each
+    expected = {"by_sensor": 2, "by_rig": 2, "by_range_m": 1, "by_points": 2}  # sensors covered
+    for breakdown, sensors in expected.items():
+        prefix = f"zero_shot.{breakdown}."
+        counted = [v for k, v in metrics.items() if k.startswith(prefix) and k.endswith("num_seen")]
+        assert sum(counted) == seen_test * sensors, breakdown
+    bands = [k.split(".")[3] for k in metrics if k.startswith("zero_shot.by_range_m.lidar.")]
+    assert list(dict.fromkeys(bands)) == ["0-10", "10-25", "25-50", "50+"]  # in range order
+    assert not any(k.startswith("zero_shot.by_range_m.surface") for k in metrics)
+    assert metrics["zero_shot.by_points.surface.200-1000.num_seen"] == seen_test  # 400 points
+    # The unknown threshold keeps at least UNKNOWN_ACCEPT of every sensor's held-out objects.
+    assert metrics["open_set.accept"] == UNKNOWN_ACCEPT
+    assert metrics["open_set.calibration.method"] == "quantile per sensor"
+    for sensor in ("surface", "lidar"):
+        assert metrics[f"open_set.calibration.{sensor}.num"] == 4 * 3  # val instances
+        assert metrics[f"open_set.calibration.{sensor}.accepted"] >= UNKNOWN_ACCEPT
+    # The descriptions the described figures used, in the report and the bundle's manifest.
+    assert metrics["zero_shot.description.cone"] == DESCRIPTIONS["cone"]
+    assert metrics["zero_shot.num_described"] == metrics["zero_shot.num_unseen_categories"] == 1
+    printed = capsys.readouterr().out
+    assert "range lidar 25-50 m" in printed and "points lidar 0-50 pts" in printed
+    assert f"cone: {DESCRIPTIONS['cone']}" in printed
     assert out.with_suffix(".confusion.png").stat().st_size > 1000
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["metrics"] == metrics
@@ -122,3 +181,39 @@ def test_few_shot_keeps_both_views_of_an_object_on_one_side():
     support = torch.isnan(mask).view(6, 2)  # rows: objects, columns: their two views
     assert torch.equal(support[:, 0], support[:, 1])
     assert int(support[:, 0].sum()) == 2  # one object per class
+
+
+def test_object_cells_group_views_by_rig_range_and_points():
+    view = {"rig": "car-64", "range_m": 31.0}
+    lidar = {"sensor": "lidar", "num_points": 120, "view": view}
+    assert object_cells(lidar) == {
+        "by_sensor": "lidar",
+        "by_rig": "car-64",
+        "by_range_m": "lidar.25-50",
+        "by_points": "lidar.50-200",
+    }
+    surface = {"sensor": "surface", "num_points": 2048}
+    assert object_cells(surface) == {
+        "by_sensor": "surface",
+        "by_rig": "surface",
+        "by_points": "surface.1000+",
+    }
+
+
+def test_summary_table_reads_the_flat_keys_back():
+    metrics = {
+        "zero_shot.num_seen": 10,
+        "zero_shot.seen.top1": 0.5,
+        "zero_shot.num_unseen": 0,
+        "zero_shot.by_range_m.lidar.0-10.num_seen": 4,
+        "zero_shot.by_range_m.lidar.0-10.seen.top1": 0.25,
+        "zero_shot.by_range_m.lidar.0-10.num_unseen": 2,
+        "zero_shot.by_range_m.lidar.0-10.unseen_described.top1": 1.0,
+        "open_set.by_range_m.lidar.0-10.seen_unknown": 0.75,
+        "open_set.seen_unknown": float("nan"),
+    }
+    rows = {line[:28].strip(): line[28:].split() for line in summary_table(metrics).splitlines()}
+    assert rows["all"][:3] == ["10", "0.500", "-"]
+    assert rows["range lidar 0-10 m"] == [
+        "4", "0.250", "-", "2", "-", "-", "1.000", "-", "0.750", "-"
+    ]  # fmt: skip

@@ -12,7 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ros_pointlang.evaluation.cli import describe_settings, main
+from ros_pointlang.evaluation.cli import (
+    describe_settings,
+    effective_parameters,
+    main,
+    resolve_vocabulary,
+)
 from ros_pointlang.evaluation.frames import (
     Frame,
     PredictedObject,
@@ -30,7 +35,7 @@ from ros_pointlang.evaluation.frames import (
 from ros_pointlang.evaluation.offline import evaluate_offline
 from ros_pointlang.evaluation.truth import GroundTruth, cdr_header_stamp, read_labels_file
 from ros_pointlang.parameters import read_params_file
-from ros_pointlang.vocabulary import normalise_label
+from ros_pointlang.vocabulary import MODELNET40, normalise_label, requested_vocabulary
 
 OUSTER = Path(__file__).parent / "data" / "ouster-os1-64"
 REQUIRED_KEYS = (
@@ -263,6 +268,30 @@ def test_params_files_are_read_as_rcl_applies_them(tmp_path):
         describe_settings({"mode": "galaxy"})
 
 
+def test_the_vocabulary_is_chosen_as_the_node_chooses_it(tmp_path):
+    none = GroundTruth()
+    assert resolve_vocabulary("modelnet40", none) == list(MODELNET40)  # the node's preset table
+    assert resolve_vocabulary("bundle", none) is None and resolve_vocabulary(None, none) is None
+    assert resolve_vocabulary("mug, drill", none) == ["mug", "drill"]
+    path = tmp_path / "params.yaml"
+
+    def params(body, vocabulary=None):
+        path.write_text("/**:\n  ros__parameters:\n" + body)
+        args = argparse.Namespace(
+            params_file=path, mode=None, top_k=None, caption_period=None, vocabulary=vocabulary
+        )
+        return effective_parameters(args, none)
+
+    preset = params("    labels_preset: modelnet40\n")
+    assert requested_vocabulary(preset.get("labels"), preset["labels_preset"]) == list(MODELNET40)
+    described = params('    labels: ["mug: a small cylinder with a handle", drill]\n')
+    assert described["labels"] == ["mug: a small cylinder with a handle", "drill"]
+    chosen = params("    labels: [mug]\n", vocabulary="modelnet40")  # the command line wins
+    assert requested_vocabulary(chosen["labels"], "bundle") == list(MODELNET40)
+    with pytest.raises(ValueError, match="preset 'coco' is unknown"):
+        params("    labels_preset: coco\n")
+
+
 def test_the_question_goes_to_a_detected_object_with_ground_truth():
     truths = [truth("chair", [0, 0, 0]), truth("table", [3, 0, 0])]
     assert choose_question_object(truths, [[3.1, 0, 0]], [7]) == (7, "table")
@@ -394,6 +423,11 @@ def test_bad_arguments_are_one_line_errors(scene_bag, tiny_bundle, tmp_path, cap
     assert "does not exist" in capsys.readouterr().err
     assert main(["bag", str(scene_bag), "--bundle", str(tiny_bundle), "--topic", "/nope"]) == 2
     assert "no PointCloud2 topic '/nope'" in capsys.readouterr().err
+    bad_preset = tmp_path / "params.yaml"
+    bad_preset.write_text("/**:\n  ros__parameters:\n    labels_preset: coco\n")
+    args = ["bag", str(scene_bag), "--bundle", str(tiny_bundle), "--params-file", str(bad_preset)]
+    assert main(args) == 2
+    assert "labels preset 'coco' is unknown" in capsys.readouterr().err
 
 
 # -- live: the node in its own process, real DDS ----------------------------------------------

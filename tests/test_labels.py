@@ -48,6 +48,19 @@ def test_threshold_keeps_the_requested_share_of_known_objects():
     assert np.mean(known >= threshold) == pytest.approx(0.9, abs=0.02)
 
 
+def test_threshold_keeps_the_requested_share_of_every_group():
+    # Surface samples score high, sparse LiDAR views low: the LiDAR views set the cut.
+    surface, lidar = np.linspace(0.6, 0.9, 101), np.linspace(0.2, 0.5, 101)
+    known = np.concatenate([surface, lidar])
+    groups = np.array(["surface"] * 101 + ["lidar"] * 101)
+    threshold = calibrate_threshold(known, accept=0.9, groups=groups)
+    assert np.mean(lidar >= threshold) == pytest.approx(0.9, abs=0.02)
+    assert np.mean(surface >= threshold) == 1.0
+    assert threshold < calibrate_threshold(known, accept=0.9)  # pooled: LiDAR rejected more
+    with pytest.raises(ValueError, match="one group per score"):
+        calibrate_threshold(known, groups=groups[:5])
+
+
 def test_threshold_separates_known_from_unknown_when_both_are_given():
     known, unknown = np.array([0.6, 0.7, 0.8]), np.array([0.2, 0.3, 0.45])
     threshold = calibrate_threshold(known, unknown)

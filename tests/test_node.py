@@ -252,6 +252,60 @@ def test_labels_and_thresholds_change_at_run_time_and_bad_values_are_refused(tin
         assert len(listener.labels[-1].labels) == 1
 
 
+def test_labels_with_descriptions_and_presets_at_start_and_at_run_time(tiny_bundle, ros):
+    from ros_pointlang.vocabulary import MODELNET40
+
+    listener = Listener()
+    string, strings = ParameterType.PARAMETER_STRING, ParameterType.PARAMETER_STRING_ARRAY
+    start = node_args(tiny_bundle, 'labels:=["mug: a small cylinder with a handle", "drill"]')
+    with node_process(start, "pointlang ready"):
+
+        def published(stamp):
+            listener.labels.clear()
+            listener.objects.clear()
+            assert listener.send(box_cloud(stamp), lambda: listener.labels and listener.objects)
+            names = {s.label for s in listener.labels[-1].labels}
+            assert names == {s.label for s in listener.objects[-1].objects[0].labels}
+            return names
+
+        assert published(1) == {"mug", "drill"}  # the names; the descriptions are not published
+        preset = set_parameter(listener, "labels_preset", string, string_value="coco")
+        assert not preset.successful
+        assert "labels_preset='coco'" in preset.reason and "modelnet40" in preset.reason
+        for bad, reason in (
+            ([": a cup", "drill"], "no name"),
+            (["mug", "Mug: a cup"], "duplicate"),
+        ):
+            result = set_parameter(listener, "labels", strings, string_array_value=bad)
+            assert not result.successful and reason in result.reason, result.reason
+        assert published(2) == {"mug", "drill"}  # every refused change applied nothing
+
+        switched = set_atomically(
+            listener,
+            parameter("labels", strings, string_array_value=[]),
+            parameter("labels_preset", string, string_value="modelnet40"),
+        )
+        assert switched.successful, switched.reason
+        names = published(3)
+        assert len(names) == 5 and names <= set(MODELNET40)
+        back = set_parameter(listener, "labels_preset", string, string_value="bundle")
+        assert back.successful and published(4) == {"chair", "table", "mug"}
+
+
+def fatal_start_stderr(args: list[str]) -> str:
+    """What the node prints when it refuses to start: exit code 1, one line, no traceback."""
+    result = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "pointlang cannot start" in result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def test_an_unknown_labels_preset_is_one_fatal_line_at_start(tiny_bundle):
+    stderr = fatal_start_stderr(node_args(tiny_bundle, "labels_preset:=coco"))
+    assert "labels_preset='coco'" in stderr
+
+
 def malformed_clouds():
     good = box_cloud(7)
     short = box_cloud(7)
@@ -338,15 +392,7 @@ def test_ctrl_c_shuts_down_cleanly(tiny_bundle):
 
 
 def test_a_missing_bundle_is_one_fatal_line_and_exit_code_1(tmp_path):
-    result = subprocess.run(
-        [sys.executable, *node_args(tmp_path / "nowhere")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 1
-    assert "pointlang cannot start" in result.stderr and "does not exist" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "does not exist" in fatal_start_stderr(node_args(tmp_path / "nowhere"))
 
 
 def test_the_default_model_captions_and_answers_over_dds(ros):

@@ -89,6 +89,58 @@ def test_set_vocabulary_changes_the_default_labels(tiny_bundle):
     assert {label.label for label in pipeline.labels(cloud())} == {"sofa", "bed"}
 
 
+def test_a_described_label_is_embedded_with_its_description_and_published_by_name(tiny_bundle):
+    pipeline = Pipeline.from_bundle(tiny_bundle)
+    described = "mug: a small cylinder with a handle"
+    pipeline.set_vocabulary([described, "drill"])
+    assert pipeline.vocabulary == [described, "drill"]
+    assert pipeline.label_names == ["mug", "drill"]
+    assert {label.label for label in pipeline.labels(cloud(), top_k=5)} == {"mug", "drill"}
+    (with_text,), (bare,) = (
+        pipeline.label_embeddings([described]),
+        pipeline.label_embeddings(["mug"]),
+    )
+    expected = pipeline.text_embedder.embed_labels([described])[0]
+    assert float(with_text @ expected) == pytest.approx(1.0, abs=1e-6)
+    assert float(with_text @ bare) < 0.995  # the description changes the embedding
+    respaced = pipeline.label_embeddings(["mug :  a small cylinder  with a handle"])[0]
+    assert np.array_equal(respaced, with_text)  # the same label, one cache entry
+    per_call = pipeline.labels(cloud(), vocabulary=["chair: a seat with a back", "table"])
+    assert {label.label for label in per_call} == {"chair", "table"}
+    with pytest.raises(ValueError, match="duplicate"):
+        pipeline.set_vocabulary(["drill", "Drill: a power tool"])
+    assert pipeline.vocabulary == [described, "drill"]  # a refused vocabulary changes nothing
+
+
+def test_a_bundle_whose_labels_carry_descriptions_publishes_their_names(tiny_bundle, tmp_path):
+    import json
+    import shutil
+
+    from ros_pointlang.bundle import sha256_file, write_manifest
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle, bundle)
+
+    def store(labels):
+        path = bundle / "label_embeddings.npz"
+        with np.load(path) as stored:
+            embeddings = stored["embeddings"]
+        np.savez(path, labels=np.array(labels), embeddings=embeddings)
+        manifest = json.loads((bundle / "manifest.json").read_text())
+        manifest["files"]["label_embeddings.npz"]["sha256"] = sha256_file(path)
+        write_manifest(bundle, manifest)
+        return embeddings
+
+    embeddings = store(["chair: a seat with a back", "table", "mug"])
+    pipeline = Pipeline.from_bundle(bundle)
+    assert pipeline.label_names == ["chair", "table", "mug"]
+    assert {label.label for label in pipeline.labels(cloud())} == {"chair", "table", "mug"}
+    assert np.array_equal(pipeline.label_embeddings(pipeline.vocabulary), embeddings)  # as stored
+    store(["chair", "Chair: a seat with a back", "mug"])
+    with pytest.raises(BundleError, match=r"label_embeddings\.npz .*duplicate"):
+        Pipeline.from_bundle(bundle)
+
+
 def test_below_the_threshold_the_first_label_is_unknown(tiny_bundle):
     pipeline = Pipeline.from_bundle(tiny_bundle)
     pipeline.unknown_threshold = 1.01  # no cosine reaches it
@@ -110,7 +162,14 @@ def test_bad_clouds_raise_one_clear_error(pipeline, points, message):
 
 
 @pytest.mark.parametrize(
-    "vocabulary, message", [([], "non-empty"), (["a", "a"], "duplicate"), ("chair", "list")]
+    "vocabulary, message",
+    [
+        ([], "non-empty"),
+        (["a", "a"], "duplicate"),
+        ("chair", "list"),
+        ([": a small cylinder", "drill"], "no name"),
+        (["mug", "mug: a cup with a handle"], "duplicate label names"),
+    ],
 )
 def test_bad_vocabularies_raise_one_clear_error(pipeline, vocabulary, message):
     with pytest.raises(ValueError, match=message):

@@ -78,8 +78,9 @@ def optimizer_step(
 def autocast(precision: str, device: torch.device) -> torch.autocast:
     """The forward pass's number format: "bf16" autocast or plain "fp32".
 
-    bf16 runs the small encoder's training step 2.5x faster on this AVX-512-BF16 CPU (95 vs 37
-    clouds/s, batch 64, 2 threads); weights, optimiser state and losses stay float32.
+    bf16 pays only where the hardware multiplies bf16 (GPUs, CPUs with AVX-512-BF16 or AMX);
+    on an AVX2-only CPU torch emulates it: a 1024x256 @ 256x1024 product took 1.67 s in bf16
+    against 18 ms in fp32 here. Weights, optimiser state and losses stay float32.
     """
     if precision not in ("fp32", "bf16"):
         raise ValueError(f"precision {precision!r} is not supported; expected 'fp32' or 'bf16'")

@@ -26,15 +26,20 @@ from training.config import AugmentConfig, CaptionConfig
 from training.data.categories import category_names
 from training.data.manifest import load_manifest
 
+# Views with fewer returns are left out of training and evaluation: the node's segmentation
+# drops them as noise (a glancing depth view of an airplane can even have none).
+MIN_OBJECT_POINTS = 10
+
 
 def load_objects(roots: list[str] | str) -> tuple[list[dict], list[str]]:
     """Objects of one or more dataset folders, each with `cloud_path` and `sensor` filled in.
 
     The sensor comes from the object, else its manifest, else the folder name (`…lidar…`);
-    `data_seed` is the generator's seed from the manifest (None for imported data).
+    `data_seed` is the generator's seed from the manifest (None for imported data). Objects
+    with fewer than `MIN_OBJECT_POINTS` points are skipped, and counted in one printed line.
     Returns the objects and the union of the manifests' unseen categories.
     """
-    objects, unseen = [], set()
+    objects, unseen, skipped = [], set(), 0
     for root in [roots] if isinstance(roots, str) else roots:
         manifest, folder = load_manifest(root)
         unseen.update(manifest.get("unseen_categories", []))
@@ -42,6 +47,9 @@ def load_objects(roots: list[str] | str) -> tuple[list[dict], list[str]]:
             (s for s in ("lidar", "depth", "surface") if s in folder.name.lower()), "surface"
         )
         for obj in manifest["objects"]:
+            if obj.get("num_points", MIN_OBJECT_POINTS) < MIN_OBJECT_POINTS:
+                skipped += 1
+                continue
             objects.append(
                 obj
                 | {
@@ -50,6 +58,8 @@ def load_objects(roots: list[str] | str) -> tuple[list[dict], list[str]]:
                     "data_seed": manifest.get("seed"),
                 }
             )
+    if skipped:
+        print(f"skipped {skipped} objects with fewer than {MIN_OBJECT_POINTS} points")
     return objects, sorted(unseen)
 
 

@@ -5,7 +5,11 @@ entered the decoder's training text, so no caption could name them. A runtime bu
 through ONNX Runtime with the decoding options in its manifest, exactly as the node does; a
 training bundle (captioner.pt beside point_encoder.pt) through torch greedy decoding. Scores
 come from `training.caption_metrics.score_samples`, pooled over all objects and per sensor
-(`qa.by_sensor.lidar.exact_match`, `caption.by_sensor.lidar.category_named`, ...).
+(`qa.by_sensor.lidar.exact_match`, `caption.by_sensor.lidar.category_named`, ...), with
+`caption.repeated_ngram_rate`: the share of captions that say a phrase of two or more words
+twice (`ros_pointlang.decode.repeated_phrase`; `caption.references_repeated_ngram_rate` is the
+same for the reference captions, the rate a fluent writer has). A runtime bundle may decode
+with other options than its manifest's (`decoding`, `caption_decoding`) to measure them.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ros_pointlang.decode import DESCRIBE
+from ros_pointlang.decode import DESCRIBE, repeated_phrase
 from training.caption_metrics import names_category, normalise_answer, score_samples
 from training.config import AugmentConfig
 from training.data.categories import category_names
@@ -210,16 +214,34 @@ def torch_samples(captioner: Path, objects: Sequence[dict]) -> list[dict]:
     ]
 
 
+def repetition_scores(samples: Sequence[dict]) -> dict[str, float]:
+    """`caption.repeated_ngram_rate`: the share of samples whose caption says a phrase of two
+    or more words twice; `caption.references_repeated_ngram_rate`: the share of their
+    reference captions that do (NaN without references)."""
+    references = [r for s in samples for r in s.get("references", [])]
+    repeated = [repeated_phrase(s["caption"]) is not None for s in samples]
+    return {
+        "caption.repeated_ngram_rate": float(np.mean(repeated)) if repeated else float("nan"),
+        "caption.references_repeated_ngram_rate": (
+            float(np.mean([repeated_phrase(r) is not None for r in references]))
+            if references
+            else float("nan")
+        ),
+    }
+
+
 def language_metrics(
     samples: Sequence[dict], text_encoder: object | None = None
 ) -> dict[str, float]:
     """Scores pooled over all samples, then per sensor (`qa.by_sensor.<sensor>.exact_match`)."""
     names = [category_names(s["category"]) for s in samples]
     metrics: dict[str, float] = {"generation.num_objects": len(samples)}
-    metrics |= score_samples(samples, names, text_encoder)
+    metrics |= score_samples(samples, names, text_encoder) | repetition_scores(samples)
     for sensor in sorted({s["sensor"] for s in samples}):
         rows = [i for i, s in enumerate(samples) if s["sensor"] == sensor]
-        scores = score_samples([samples[i] for i in rows], [names[i] for i in rows], text_encoder)
+        chosen = [samples[i] for i in rows]
+        scores = score_samples(chosen, [names[i] for i in rows], text_encoder)
+        scores |= repetition_scores(chosen)
         for key, value in scores.items():
             kind, rest = key.split(".", 1)
             metrics[f"{kind}.by_sensor.{sensor}.{rest}"] = value
@@ -242,7 +264,7 @@ def write_sample_page(
     samples: Sequence[dict],
     objects: Sequence[dict],
     out_dir: str | Path,
-    metrics: dict[str, float],
+    metrics: dict[str, float | str],
     count: int = 24,
 ) -> Path:
     """index.html with a picture, the generated and reference captions and the answers of
@@ -286,7 +308,7 @@ def write_sample_page(
     scores = "".join(
         f"<tr><td>{html.escape(k)}</td><td>{v:.3f}</td></tr>"
         for k, v in metrics.items()
-        if k.startswith(("qa.", "caption."))
+        if k.startswith(("qa.", "caption.")) and not isinstance(v, str)
     )
     style = (
         "body{font-family:sans-serif;margin:1em 2em}.card{display:inline-block;width:430px;"
@@ -315,20 +337,36 @@ def evaluate_language(
     objects: Sequence[dict],
     text_encoder: object | None = None,
     samples_dir: Path | None = None,
-) -> tuple[dict[str, float], list[dict]]:
+    decoding: dict[str, int | float] | None = None,
+    caption_decoding: dict[str, int | float] | None = None,
+) -> tuple[dict[str, float | str], list[dict]]:
     """Caption and QA metrics of a bundle on objects (see `generation_objects`) and the
     generated samples; nothing when the bundle has no caption stage. With samples_dir, the
     sample page goes there.
 
     pipeline: the runtime bundle's, or None for a training bundle (captioner.pt, torch).
+    decoding, caption_decoding: options on top of the runtime bundle's manifest, for every
+    prompt and for captions only (`Pipeline.override_decoding`); the metrics record what the
+    captions and the answers were decoded with (`generation.caption_decoding`, ...).
     """
+    metrics: dict[str, float | str] = {}
     if pipeline is not None and pipeline.can_generate:
+        pipeline.override_decoding(decoding, caption_decoding)
         samples = runtime_samples(pipeline, objects)
+        # Every question gets the answer options; "what is it?" stands for them all.
+        for key, prompt in (("caption_decoding", DESCRIBE), ("answer_decoding", "what is it?")):
+            options = pipeline.decoding_for(prompt)
+            metrics[f"generation.{key}"] = " ".join(f"{k}={v}" for k, v in options.items())
+    elif decoding or caption_decoding:
+        raise ValueError(
+            f"decoding overrides {decoding or caption_decoding} need a runtime bundle with a "
+            f"caption stage; {bundle} is decoded by torch greedy search or has no decoder"
+        )
     elif pipeline is None and (Path(bundle) / CAPTIONER_FILE).is_file():
         samples = torch_samples(Path(bundle) / CAPTIONER_FILE, objects)
     else:
         return {}, []
-    metrics = language_metrics(samples, text_encoder)
+    metrics |= language_metrics(samples, text_encoder)
     if samples_dir is not None:
         write_sample_page(samples, objects, samples_dir, metrics)
     return metrics, samples

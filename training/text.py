@@ -50,10 +50,16 @@ class TextEncoder:
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
         if self._model is None:
             self._load()
-        out = []
-        for start in range(0, len(texts), self.batch_size):
+        from tqdm import tqdm
+
+        # Texts of similar length share a batch, so little of it is padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), EMBED_DIM), np.float32)
+        starts = range(0, len(texts), self.batch_size)
+        for start in tqdm(starts, desc="text", disable=len(starts) < 20, mininterval=10):
+            rows = order[start : start + self.batch_size]
             batch = self._tokenizer(
-                texts[start : start + self.batch_size],
+                [texts[i] for i in rows],
                 padding=True,
                 truncation=True,
                 max_length=128,
@@ -62,8 +68,8 @@ class TextEncoder:
             hidden = self._model(**batch).last_hidden_state  # (B, T, 384)
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # (B, 384)
-            out.append(F.normalize(mean, dim=-1).numpy())
-        return np.concatenate(out).astype(np.float32)
+            out[rows] = F.normalize(mean, dim=-1).numpy()
+        return out
 
     def encode(self, texts: list[str]) -> torch.Tensor:
         """Embeddings (len(texts), 384) for the texts, from the cache where possible."""

@@ -56,7 +56,7 @@ from ros_pointlang.evaluation.report import format_value, write_report
 from ros_pointlang.evaluation.truth import GroundTruth, load_ground_truth, points_topic_of
 from ros_pointlang.parameters import BY_NAME, DESCRIBE_PARAMETERS, read_params_file
 from ros_pointlang.pipeline import Pipeline
-from ros_pointlang.vocabulary import MODELNET40
+from ros_pointlang.vocabulary import BUNDLE_PRESET, LABEL_PRESETS, requested_vocabulary
 
 
 def describe_settings(params: dict[str, Any]) -> DescribeSettings:
@@ -66,16 +66,17 @@ def describe_settings(params: dict[str, Any]) -> DescribeSettings:
 
 
 def resolve_vocabulary(choice: str | None, truth: GroundTruth) -> list[str] | None:
-    """None (the bundle's own labels), the ground truth's categories, all 40 ModelNet names,
-    or a comma-separated list."""
-    if choice is None or choice == "bundle":
+    """None (the bundle's own labels, or what the params file asks for), the ground truth's
+    categories, a named preset's labels (`LABEL_PRESETS`, the node's `labels_preset`), or a
+    comma-separated list."""
+    if choice is None or choice == BUNDLE_PRESET:
         return None
     if choice == "truth":
         if not truth or not truth.categories:
             raise ValueError("--vocabulary truth needs ground truth; the bag has none")
         return truth.categories
-    if choice == "modelnet40":
-        return list(MODELNET40)
+    if choice in LABEL_PRESETS:
+        return list(LABEL_PRESETS[choice])
     words = [w.strip() for w in choice.split(",") if w.strip()]
     if not words:
         raise ValueError(f"--vocabulary {choice!r} names no label")
@@ -107,7 +108,7 @@ def add_bag_parser(subparsers: Any) -> None:
     bag.add_argument(
         "--vocabulary",
         help="labels to choose from: bundle (default), truth (the bag's categories), "
-        "modelnet40, or a comma-separated list",
+        f"a preset ({', '.join(LABEL_PRESETS)}), or a comma-separated list",
     )
     bag.add_argument(
         "--caption-period",
@@ -144,6 +145,8 @@ def effective_parameters(args: argparse.Namespace, truth: GroundTruth) -> dict[s
     vocabulary = resolve_vocabulary(args.vocabulary, truth)
     if vocabulary is not None:
         params["labels"] = vocabulary
+    # An unknown labels_preset from the params file fails here, before anything starts.
+    requested_vocabulary(params.get("labels"), params.get("labels_preset", BUNDLE_PRESET))
     return params
 
 
@@ -156,8 +159,11 @@ def evaluate_bag(args: argparse.Namespace, caption_encoder: Any = None) -> BagEv
     params = effective_parameters(args, truth)
     settings = describe_settings(params)  # validates mode and top_k before anything starts
     pipeline = Pipeline.from_bundle(args.bundle)
-    if params.get("labels"):
-        pipeline.set_vocabulary(params["labels"])
+    vocabulary = requested_vocabulary(
+        params.get("labels"), params.get("labels_preset", BUNDLE_PRESET)
+    )  # as the node resolves its labels and labels_preset parameters
+    if vocabulary is not None:
+        pipeline.set_vocabulary(vocabulary)
     if "unknown_threshold" in params:
         pipeline.unknown_threshold = float(params["unknown_threshold"])
     progress = not args.no_progress

@@ -1,10 +1,10 @@
 """Every category name, the words we use for them, and the fixed zero-shot split.
 
-Names, synonyms and the split live with each family (``training.data.families``); this module is
-the one place that reads them. The split is fixed in code (not sampled) so every dataset, model and
-benchmark agrees on it. Unseen categories must never appear in training text, not even by name or
-synonym, so that the zero-shot benchmark measures what the text encoder brings and not what our
-captions leaked.
+Names, synonyms, the split and the unseen categories' descriptions live with each family
+(``training.data.families``); this module is the one place that reads them. The split is fixed in
+code (not sampled) so every dataset, model and benchmark agrees on it. Unseen categories must never
+appear in training text, not even by name or synonym, so that the zero-shot benchmark measures what
+the text encoder brings and not what our captions leaked.
 """
 
 from __future__ import annotations
@@ -37,9 +37,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {name: f.synonyms for name, f in FAMILIES
 HEIGHT_RANGE_M: dict[str, tuple[float, float]] = {
     name: f.height_range_m for name, f in FAMILIES.items()
 }
+# One line of geometry per category that has one (every unseen category): how an operator tells
+# the model about a word it never trained on. Only evaluation reads them (``described_label``).
+DESCRIPTIONS: dict[str, str] = {
+    name: f.description for name, f in FAMILIES.items() if f.description
+}
 
 __all__ = [
     "CATEGORIES",
+    "DESCRIPTIONS",
     "DOMAIN",
     "DOMAINS",
     "HEIGHT_RANGE_M",
@@ -89,3 +95,36 @@ _UNSEEN_PATTERN = re.compile(
 def find_unseen_words(text: str) -> list[str]:
     """Whole-word mentions of unseen category names or synonyms in ``text`` (empty if clean)."""
     return [m.group(0) for m in _UNSEEN_PATTERN.finditer(text)]
+
+
+def described_label(category: str) -> str:
+    """The label an operator would write for a category: "name: description" where the category
+    has a description (``DESCRIPTIONS``), else its name alone."""
+    name = category_names(category)[0]
+    description = DESCRIPTIONS.get(category)
+    return f"{name}: {description}" if description else name
+
+
+_FUNCTION_WORDS = frozenset({"a", "an", "and", "of", "the"})
+_UNSEEN_PLURAL_PATTERN = re.compile(
+    r"\b(" + "|".join(re.escape(w) for w in unseen_words()) + r")(?:e?s)?\b", re.IGNORECASE
+)
+
+
+def description_leaks(category: str, description: str | None = None) -> list[str]:
+    """Words of a description (default: the category's own) that would give its answer away:
+    any word of the category's own names (plurals too) and any unseen category's name or synonym.
+    Empty for a fair description."""
+    text = DESCRIPTIONS.get(category, "") if description is None else description
+    own = {
+        word
+        for name in (category.replace("_", " "), *category_names(category))
+        for word in re.findall(r"[a-z]+", name.lower())
+    } - _FUNCTION_WORDS
+    leaks = [
+        word
+        for word in re.findall(r"[a-z]+", text.lower())
+        if {word, word.removesuffix("s"), word.removesuffix("es")} & own
+    ]
+    leaks += [m.group(0).lower() for m in _UNSEEN_PLURAL_PATTERN.finditer(text)]
+    return list(dict.fromkeys(leaks))

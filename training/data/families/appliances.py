@@ -991,6 +991,7 @@ FAMILIES: dict[str, Family] = {
             (0.8, 0.9),
             build_dishwasher,
             unseen=True,
+            description="a box as tall as a kitchen counter with a front door that folds down",
         ),
         Family(
             "kettle",
@@ -1043,6 +1044,7 @@ FAMILIES: dict[str, Family] = {
             (0.9, 1.56),
             build_water_dispenser,
             unseen=True,
+            description="a waist-high box with taps in front and a big bottle upside down on top",
         ),
         Family(
             "fan",

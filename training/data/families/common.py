@@ -65,6 +65,12 @@ class Family:
     ``name`` is the category id (snake_case, unique across every domain); ``synonyms[0]`` is the
     spoken name. Names and synonyms must be unique across the registry. ``unseen`` families are
     never named in training text (the zero-shot split).
+
+    ``description`` is one line of geometry as an operator would write it to tell the model about
+    a word it never trained on ("a small open cylinder with a handle on one side"); every unseen
+    family has one, and it names neither the category itself nor any unseen category. Evaluation
+    labels unseen objects with "name: description" (``ros_pointlang.vocabulary.label_prompts``);
+    no generator reads it, so it changes no data.
     """
 
     name: str
@@ -73,6 +79,7 @@ class Family:
     height_range_m: tuple[float, float]
     build: Callable[[np.random.Generator], Shape]
     unseen: bool = False
+    description: str = ""
 
 
 def pick(rng: np.random.Generator, options: Sequence):

@@ -853,6 +853,7 @@ FAMILIES: dict[str, Family] = {
             (1.6, 1.95),
             build_coat_rack,
             unseen=True,
+            description="a tall thin pole on a small foot with hooks sticking out near the top",
         ),
         Family(
             "lectern", "indoor", ("lectern", "podium", "reading stand"), (1.0, 1.35), build_lectern
@@ -872,6 +873,7 @@ FAMILIES: dict[str, Family] = {
             (0.55, 1.7),
             build_filing_cabinet,
             unseen=True,
+            description="a narrow metal box with two to five deep pull-out trays stacked in front",
         ),
         Family(
             "locker",
@@ -895,6 +897,7 @@ FAMILIES: dict[str, Family] = {
             (0.6, 1.4),
             build_recycling_bin,
             unseen=True,
+            description="a row of one to four tall boxes, each lid with a round hole, slot or flap",
         ),
         Family("bucket", "indoor", ("bucket", "pail"), (0.2, 0.55), build_bucket),
         # Unseen: a bucket-sized body with a long spout, near bucket and kettle.
@@ -905,6 +908,7 @@ FAMILIES: dict[str, Family] = {
             (0.2, 0.55),
             build_watering_can,
             unseen=True,
+            description="a round vessel with a handle over it and a long thin spout at an angle",
         ),
         # Unseen: unrelated to every seen shape (a long flat board on crossed legs).
         Family(
@@ -914,6 +918,7 @@ FAMILIES: dict[str, Family] = {
             (0.75, 1.0),
             build_ironing_board,
             unseen=True,
+            description="a long narrow flat top with one pointed end on folding crossed legs",
         ),
         Family(
             "potted_tree",

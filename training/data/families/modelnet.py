@@ -99,6 +99,21 @@ UNSEEN: tuple[str, ...] = (
     "wardrobe",
 )
 
+# One line of geometry per unseen category, as an operator would tell the model about a new word
+# (``Family.description``): never the category's own words, never an unseen word.
+DESCRIPTIONS: dict[str, str] = {
+    "bathtub": "a long open basin on the floor, about knee high, with thick rounded walls",
+    "bookshelf": "a tall open frame with several evenly spaced horizontal boards",
+    "cone": "a small pointed tapering post on a flat square base, with raised rings",
+    "cup": "a small open cylinder with a handle on one side",
+    "guitar": "a flat body shaped like a figure eight with a long thin neck",
+    "lamp": "a thin upright pole on a round foot with a shade at the top",
+    "stool": "a backless seat on three or four legs, sometimes with a footrest ring",
+    "tent": "a dome or ridge of fabric stretched over poles on the ground, with a door flap",
+    "toilet": "a low oval bowl with a hinged seat and a box-shaped tank behind it",
+    "wardrobe": "a tall box-shaped cupboard with long doors across its front",
+}
+
 # Words a caption may use for the object itself. The first entry is the canonical answer to
 # "what is this?" (the ModelNet name with spaces). Seen synonyms must not contain an unseen word.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -2490,6 +2505,7 @@ FAMILIES: dict[str, Family] = {
         HEIGHT_RANGE_M[name],
         BUILDERS[name],
         unseen=name in UNSEEN,
+        description=DESCRIPTIONS.get(name, ""),
     )
     for name in NAMES
 }

@@ -43,13 +43,36 @@ UNSEEN: frozenset[str] = frozenset(
     }
 )
 
+# One line of geometry per unseen category, as an operator would tell the model about a new word
+# (``Family.description``): never the category's own words, never an unseen word.
+DESCRIPTIONS: dict[str, str] = {
+    "tractor": "a vehicle with huge rear wheels, small front wheels, a long hood and a cab",
+    "wheelchair": "a seat with a backrest between two big rolling hoops, small casters in front",
+    "traffic_light": "a pole carrying a box with three round lenses stacked one above the other",
+    "bike_rack": "a row of bent metal hoops fixed to the ground, about waist high",
+    "parking_meter": "a narrow post about chest high topped by a small box with a coin slot",
+    "fire_hydrant": "a short thick cylinder with a domed cap and two or three stubby nozzles",
+    "hedge": "a long dense wall of leafy bushes, trimmed flat on the top and sides",
+    "boulder": "a big lumpy rounded mass lying on the ground, wider than it is tall",
+    "dog": "a four-legged animal with a head, a snout and a tail, knee high or lower",
+    "statue": "a human figure on top of a tall block-shaped pedestal",
+    "swing_set": "a tall A-shaped metal structure with a crossbar from which seats hang on chains",
+    "picnic_table": "a long flat top of planks on crossed legs with a seat plank along each side",
+}
+
 
 def _families() -> dict[str, Family]:
     families: dict[str, Family] = {}
     for module in (vehicles, street, park):
         for name, (synonyms, heights, build) in module.SPECS.items():
             families[name] = Family(
-                name, "outdoor", synonyms, heights, build, unseen=name in UNSEEN
+                name,
+                "outdoor",
+                synonyms,
+                heights,
+                build,
+                unseen=name in UNSEEN,
+                description=DESCRIPTIONS.get(name, ""),
             )
     unknown = UNSEEN - set(families)
     if unknown:

@@ -938,6 +938,7 @@ FAMILIES: dict[str, Family] = {
             (0.15, 1.05),
             build_crate,
             unseen=True,
+            description="an open-topped box with slatted or perforated sides and hand holes",
         ),
         Family("barrel", "indoor", ("barrel", "oil drum", "steel drum"), (0.7, 1.02), build_barrel),
         # Unseen: a tall frame on two wheels, near utility cart and ladder.
@@ -948,6 +949,7 @@ FAMILIES: dict[str, Family] = {
             (1.1, 1.45),
             build_hand_truck,
             unseen=True,
+            description="an upright frame on two small wheels, a toe plate below and grips on top",
         ),
         Family(
             "utility_cart",
@@ -967,6 +969,7 @@ FAMILIES: dict[str, Family] = {
             (0.2, 0.85),
             build_step_stool,
             unseen=True,
+            description="a low platform of one to three flat treads rising like stairs",
         ),
         Family(
             "tool_box", "indoor", ("tool box", "toolbox", "tool chest"), (0.15, 1.0), build_tool_box
@@ -982,6 +985,7 @@ FAMILIES: dict[str, Family] = {
             (0.35, 0.85),
             build_fire_extinguisher,
             unseen=True,
+            description="a narrow upright cylinder with a rounded top, a squeeze lever and a hose",
         ),
         Family(
             "robot_arm",
@@ -1005,6 +1009,7 @@ FAMILIES: dict[str, Family] = {
             (0.08, 0.35),
             build_drone,
             unseen=True,
+            description="a small flat hub with four to eight thin arms, each ending in a propeller",
         ),
     )
 }
