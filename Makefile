@@ -30,7 +30,8 @@ bench: setup
 
 # The recipe of the shipped default model, end to end (about 1.5 hours on 2 CPU cores: stage 1
 # 25-40 min, stage 2 ~45 min with preparing its cached views, each evaluation 3-15 min):
-# data → stage 1 (alignment) → calibration → stage 2 (captions, QA) → ONNX bundle → metrics.
+# data → stage 1 (alignment) → calibration → stage 2 (captions, QA) → ONNX bundle, its point
+# encoder, bridge and decoder int8 (static, calibrated on the training data) → metrics.
 DATA := build/data/objects_surface build/data/objects_lidar
 CHECKPOINTS := models/checkpoints/pointlang-small
 data: setup
@@ -44,7 +45,8 @@ model: data
 	$(VENV)/bin/pointlang-train caption --config training/configs/caption_small.yaml \
 	  encoder_checkpoint=$(CHECKPOINTS)/point_encoder.pt bundle_dir=$(CHECKPOINTS)
 	$(VENV)/bin/pointlang-export bundle --encoder $(CHECKPOINTS)/point_encoder.pt \
-	  --captioner $(CHECKPOINTS)/captioner.pt --out models/pointlang-small --with-text-encoder
+	  --captioner $(CHECKPOINTS)/captioner.pt --out models/pointlang-small --with-text-encoder \
+	  --quantize int8 --calibration $(DATA)
 	$(VENV)/bin/pointlang-eval dataset $(DATA) --bundle models/pointlang-small --update-bundle
 
 # The shipped model's figures again (its manifest's "metrics"), with the confusion plot and the
