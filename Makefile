@@ -30,8 +30,9 @@ bench: setup
 
 # The v2 recipe of the default model, end to end (measured on 2 AVX2 cores: data 3 min, caption
 # cache ~25 min, stage 1 ~50 min, stage 2 ~25 min, evaluation ~15 min; the shipped bundle
-# predates it, see README): data → stage 1 (alignment) → stage 2 (captions, QA) → ONNX bundle
-# → metrics and the "unknown" threshold.
+# predates it, see README): data → stage 1 (alignment) → stage 2 (captions, QA) → ONNX bundle,
+# its point encoder, bridge and decoder int8 (static, calibrated on the training data) → metrics
+# and the "unknown" threshold.
 # LiDAR views (the realistic rig mix and ranges) are the bulk; surface and depth-camera views of
 # the same instances train beside them.
 DATA := build/data/objects_lidar build/data/objects_surface build/data/objects_depth
@@ -47,7 +48,8 @@ model: data
 	$(VENV)/bin/pointlang-train caption --config training/configs/caption_small.yaml \
 	  encoder_checkpoint=$(CHECKPOINTS)/point_encoder.pt bundle_dir=$(CHECKPOINTS)
 	$(VENV)/bin/pointlang-export bundle --encoder $(CHECKPOINTS)/point_encoder.pt \
-	  --captioner $(CHECKPOINTS)/captioner.pt --out models/pointlang-small --with-text-encoder
+	  --captioner $(CHECKPOINTS)/captioner.pt --out models/pointlang-small --with-text-encoder \
+	  --quantize int8 --calibration $(DATA)
 	$(VENV)/bin/pointlang-eval dataset $(DATA) --bundle models/pointlang-small --update-bundle
 
 # The shipped model's figures again (its manifest's "metrics"), with the confusion plot and the

@@ -1,12 +1,18 @@
 """`pointlang-export`: trained checkpoints → the model bundle the runtime loads.
 
     pointlang-export bundle --encoder ENCODER.pt [--captioner CAPTIONER.pt] --out DIR
+                            [--quantize {none,int8}] [--calibration DIR ...]
+    pointlang-export quantize --bundle FLOAT_DIR --out DIR [--calibration DIR ...]
     pointlang-export text-encoder [--bundle DIR]     # MiniLM → int8 ONNX, shipped in the bundle
     pointlang-export engine [--bundle DIR] [--fp16]  # TensorRT engines ahead of time
 
 Every ONNX file is checked against torch at several shapes as it is written; the export fails
-rather than ship a model that differs. Only `bundle` and `text-encoder` import torch: building
-TensorRT engines needs the runtime alone.
+rather than ship a model that differs. `--quantize int8` then rewrites the point encoder,
+bridge and decoder as static int8 (export/quantize.py), calibrated on data-engine folders
+(default: the stage-1 training data the encoder's manifest names), and records it in the
+manifest; `none` (the default) keeps them float, as TensorRT FP16 users may prefer. Only
+`bundle`, `quantize` and `text-encoder` import torch: building TensorRT engines needs the
+runtime alone.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -84,7 +91,8 @@ def export_bundle(
     unknown_threshold: float | None = None,
     metrics: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write a complete bundle into `out` and return its manifest."""
+    """Write a complete float bundle into `out` and return its manifest (quantize_bundle_into
+    makes it int8 once it has its text encoder)."""
     import torch
 
     from export.encoder import export_point_encoder
@@ -164,9 +172,45 @@ def export_bundle(
     if "generation" in manifest:
         files += manifest["generation"].get("files", [])
     manifest["files"] = {name: {"sha256": sha256_file(out / name)} for name in files}
+    manifest["quantization"] = {"precision": "fp32"}
     write_manifest(out, manifest)
     print(f"wrote {out} (point encoder parity {encoder_diff:.1e})")
     return manifest
+
+
+def training_data(encoder_checkpoint: Path) -> list[str]:
+    """The stage-1 data folders the encoder's training manifest names (calibration's default);
+    ValueError if it names none that exists here."""
+    training = _source_manifest(encoder_checkpoint).get("training", {})
+    roots = [r for r in training.get("data_roots", []) if Path(r).is_dir()]
+    if not roots:
+        raise ValueError(
+            "int8 needs calibration data and the encoder's manifest names no training data "
+            "folder that exists here; pass --calibration with pointlang-data objects folders"
+        )
+    return roots
+
+
+def quantize_bundle_into(bundle: Path, calibration: list[str]) -> dict[str, Any]:
+    """`export.quantize.quantize_bundle` with a summary printed."""
+    from export.quantize import quantize_bundle
+
+    entry = quantize_bundle(bundle, calibration)
+    for name, info in entry["models"].items():
+        parity = info.get("parity")
+        said = (
+            f"; embedding cosine to float min {parity['cosine_min']:.4f} mean "
+            f"{parity['cosine_mean']:.4f} on {parity['clouds']} held-out clouds"
+            if parity
+            else ""
+        )
+        print(
+            f"{name}: int8, {info['quantized_ops']} MatMul/Gemm quantised, "
+            f"{(bundle / name).stat().st_size / 1e6:.1f} MB{said}"
+        )
+    if "greedy_same_text" in entry:
+        print(f"captions and answers identical to float: {entry['greedy_same_text']:.1%}")
+    return entry
 
 
 def export_captioner(checkpoint: Path, out: Path) -> dict[str, Any]:
@@ -307,6 +351,25 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--unknown-threshold", type=float, help="cosine below which 'unknown'")
     b.add_argument("--metrics", type=Path, help="JSON from pointlang-eval to record")
     b.add_argument("--with-text-encoder", action="store_true", help="also write int8 MiniLM")
+    b.add_argument(
+        "--quantize",
+        choices=("none", "int8"),
+        default="none",
+        help="int8: static int8 point encoder, bridge and decoder (default none: float)",
+    )
+    b.add_argument(
+        "--calibration",
+        nargs="+",
+        metavar="DIR",
+        help="pointlang-data objects folders to calibrate int8 on (default: the training data)",
+    )
+    qz = commands.add_parser("quantize", help="a float bundle → an int8 copy of it")
+    qz.add_argument("--bundle", type=Path, required=True, help="float bundle folder to read")
+    qz.add_argument("--out", type=Path, required=True, help="int8 bundle folder to write")
+    qz.add_argument(
+        "--calibration", nargs="+", metavar="DIR", required=True,
+        help="pointlang-data objects folders to calibrate on",
+    )  # fmt: skip
     t = commands.add_parser("text-encoder", help="MiniLM → int8 text_encoder.onnx in a bundle")
     t.add_argument("--bundle", type=Path, help="bundle folder (default: the shipped one)")
     t.add_argument("--force", action="store_true", help="rewrite even if present")
@@ -322,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--cache", type=Path, help="engine cache folder")
     args = parser.parse_args(argv)
 
-    if args.command in ("bundle", "text-encoder"):
+    if args.command in ("bundle", "text-encoder", "quantize"):
         import torch
 
         torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -336,6 +399,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.with_text_encoder:
             export_text_encoder_into(args.out)
+        if args.quantize == "int8":
+            calibration = args.calibration or training_data(args.encoder)
+            quantize_bundle_into(args.out, [str(c) for c in calibration])
+    elif args.command == "quantize":
+        if args.out.resolve() == args.bundle.resolve():
+            raise SystemExit("--out must be another folder than --bundle (the float bundle stays)")
+        if args.out.exists():
+            raise SystemExit(f"{args.out} exists; expected a new folder for the int8 bundle")
+        shutil.copytree(args.bundle, args.out)
+        quantize_bundle_into(args.out, [str(c) for c in args.calibration])
     elif args.command == "text-encoder":
         bundle = args.bundle or default_bundle_path()
         if not export_text_encoder_into(bundle, args.force, args.zero_shot_data):

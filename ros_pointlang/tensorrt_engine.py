@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 ENGINE_RECIPE = 1
 # Decoder outputs fed back as the next step's inputs: kept on the device between steps.
 FEEDBACK = {"past_keys": "present_keys", "past_values": "present_values"}
+# What dynamic int8 quantisation writes and TensorRT's ONNX parser does not take (onnx-tensorrt's
+# operator table); static Q/DQ int8 (`pointlang-export ... --quantize int8`) it does take.
+DYNAMIC_INT8_OPS = ("MatMulInteger", "DynamicQuantizeLinear", "ConvInteger")
 
 
 class BackendUnavailable(RuntimeError):
@@ -217,8 +220,21 @@ def build_engine(
     parser = trt.OnnxParser(network, logger)
     if not parser.parse(onnx_path.read_bytes()):
         errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
+        dynamic = [op for op in DYNAMIC_INT8_OPS if op in errors]
+        if dynamic:
+            raise BackendUnavailable(
+                f"TensorRT cannot parse {onnx_path.name}: it is dynamic int8 ({', '.join(dynamic)}"
+                "), which TensorRT's ONNX parser does not take; run it on ONNX Runtime "
+                "(backend_fallback, or the onnxruntime-tensorrt backend) or export it float"
+            )
         raise ValueError(f"TensorRT cannot parse {onnx_path}: {errors}")
     config = builder.create_builder_config()
+    if _has_qdq(network, trt):
+        # Static int8 (Q/DQ) is explicit quantization; TensorRT 10's weakly typed networks
+        # need the INT8 flag for it, TensorRT 11 (strongly typed only) has none.
+        int8 = getattr(trt.BuilderFlag, "INT8", None)
+        if int8 is not None:
+            config.set_flag(int8)
     if fp16:
         flag = getattr(trt.BuilderFlag, "FP16", None)
         if flag is None:
@@ -250,6 +266,12 @@ def build_engine(
             f"TensorRT failed to build an engine for {onnx_path} (its log above says why)"
         )
     return bytes(serialized)
+
+
+def _has_qdq(network: Any, trt: Any) -> bool:
+    """True if the parsed network holds Quantize/Dequantize layers (a static int8 model)."""
+    kinds = {getattr(trt.LayerType, name, None) for name in ("QUANTIZE", "DEQUANTIZE")} - {None}
+    return any(network.get_layer(i).type in kinds for i in range(network.num_layers))
 
 
 # -- running ---------------------------------------------------------------------------------

@@ -51,3 +51,32 @@ def tiny_caption_args(
         f"optim.batch_size={batch_size}",
         "vocab_size=200",
     ]
+
+
+def make_tiny_generation_bundle(out: Path, data: Path, steps: int = 4) -> Path:
+    """A complete runtime bundle with the caption/answer stage: an untrained tiny encoder, the
+    tiny decoder trained `steps` steps on `data` (a tests/tiny_objects manifest), exported."""
+    import torch
+
+    from export.cli import export_bundle
+    from training.caption import main as train_caption
+    from training.models.encoder import PointEncoder, PointEncoderConfig
+
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    checkpoints = out.parent / f"{out.name}-checkpoints"
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    encoder = PointEncoder(PointEncoderConfig.named("tiny"))
+    state = {"model_config": encoder.config.to_dict(), "model": encoder.state_dict()}
+    torch.save(state, checkpoints / "point_encoder.pt")
+    args = tiny_caption_args(data, out.parent / f"{out.name}-run", checkpoints, steps, 4)
+    if train_caption(args) != 0:
+        raise RuntimeError(f"training the tiny captioner for {out} failed")
+    export_bundle(
+        checkpoints / "point_encoder.pt",
+        out,
+        checkpoints / "captioner.pt",
+        vocabulary=["bottle", "dresser", "bowl", "door"],
+        unknown_threshold=-1.0,
+    )
+    return add_text_encoder(out)

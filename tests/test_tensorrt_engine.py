@@ -194,3 +194,97 @@ def test_building_the_engines_imports_no_torch(tmp_path):
     if not _has_gpu():
         assert out[0].startswith("unavailable:")
     assert out[-1] == "False"
+
+
+class _FakeTensorRT:
+    """Just enough of the `tensorrt` module for build_engine: a parser that reports `errors`
+    (or parses a network of `layers`), and a config that records its flags."""
+
+    class BuilderFlag:
+        FP16, TF32, INT8 = "FP16", "TF32", "INT8"
+
+    class LayerType:
+        QUANTIZE, DEQUANTIZE, MATRIX_MULTIPLY = "QUANTIZE", "DEQUANTIZE", "MATRIX_MULTIPLY"
+
+    def __init__(self, errors=(), layers=()):
+        self.errors, self.layers, self.flags = list(errors), list(layers), set()
+        self.__version__ = "10.9.0"
+        fake = self
+
+        class Layer:
+            def __init__(self, kind):
+                self.type = kind
+
+        class Network:
+            num_inputs = num_layers = 0
+
+            def __init__(self):
+                self.num_layers = len(fake.layers)
+
+            def get_layer(self, i):
+                return Layer(fake.layers[i])
+
+        class Config:
+            def set_flag(self, flag):
+                fake.flags.add(flag)
+
+            def clear_flag(self, flag):
+                fake.flags.discard(flag)
+
+        class Builder:
+            def __init__(self, logger):
+                pass
+
+            def create_network(self):
+                return Network()
+
+            def create_builder_config(self):
+                return Config()
+
+            def build_serialized_network(self, network, config):
+                return b"engine"
+
+        class OnnxParser:
+            def __init__(self, network, logger):
+                self.num_errors = len(fake.errors)
+
+            def parse(self, data):
+                return not fake.errors
+
+            def get_error(self, i):
+                return fake.errors[i]
+
+        self.Builder, self.OnnxParser = Builder, OnnxParser
+
+
+def test_a_dynamic_int8_model_is_backend_unavailable_naming_its_operators(tmp_path):
+    from ros_pointlang.tensorrt_engine import build_engine
+
+    model = tmp_path / "text_encoder.onnx"
+    model.write_bytes(b"onnx")
+    trt = _FakeTensorRT(errors=["In node 7: UNSUPPORTED_NODE: No importer for op: MatMulInteger"])
+    with pytest.raises(BackendUnavailable, match=r"dynamic int8 \(MatMulInteger\)"):
+        build_engine(model, [], False, trt, None)
+    other = _FakeTensorRT(errors=["In node 3: INVALID_GRAPH: bad shape"])
+    with pytest.raises(ValueError, match="bad shape"):
+        build_engine(model, [], False, other, None)
+
+
+def test_a_static_int8_model_builds_with_the_int8_flag_where_tensorrt_has_it(tmp_path):
+    from ros_pointlang.tensorrt_engine import build_engine
+
+    model = tmp_path / "point_encoder.onnx"
+    model.write_bytes(b"onnx")
+    qdq = _FakeTensorRT(layers=["QUANTIZE", "DEQUANTIZE", "MATRIX_MULTIPLY"])
+    assert build_engine(model, [], False, qdq, None) == b"engine"
+    assert qdq.flags == {"INT8"}
+    plain = _FakeTensorRT(layers=["MATRIX_MULTIPLY"])
+    build_engine(model, [], False, plain, None)
+    assert plain.flags == set()  # FP32 means FP32 (TF32 cleared)
+    strongly_typed = _FakeTensorRT(layers=["QUANTIZE", "DEQUANTIZE"])
+    del _FakeTensorRT.BuilderFlag.INT8  # TensorRT 11: no precision flags at all
+    try:
+        build_engine(model, [], False, strongly_typed, None)
+    finally:
+        _FakeTensorRT.BuilderFlag.INT8 = "INT8"
+    assert strongly_typed.flags == set()
