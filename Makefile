@@ -28,11 +28,10 @@ bench: setup
 	$(VENV)/bin/pointlang-bench cloud
 	$(VENV)/bin/pointlang-bench runtime
 
-# The v2 recipe of the default model, end to end (measured on 2 AVX2 cores: data 3 min, caption
-# cache ~25 min, stage 1 ~50 min, stage 2 ~25 min, evaluation ~15 min; the shipped bundle
-# predates it, see README): data → stage 1 (alignment) → stage 2 (captions, QA) → ONNX bundle,
-# its point encoder, bridge and decoder int8 (static, calibrated on the training data) → metrics
-# and the "unknown" threshold.
+# The v2 recipe of the default model, end to end (~2 h 45 min on 2 AVX2 cores: data 3 min,
+# caption cache ~25 min, stage 1 ~1.5 h, stage 2 ~40 min, export 1 min, evaluation 8 min):
+# data → stage 1 (alignment) → stage 2 (captions, QA) → ONNX bundle, its point encoder, bridge
+# and decoder int8 (static, calibrated on the training data) → metrics and the "unknown" threshold.
 # LiDAR views (the realistic rig mix and ranges) are the bulk; surface and depth-camera views of
 # the same instances train beside them.
 DATA := build/data/objects_lidar build/data/objects_surface build/data/objects_depth

@@ -1,12 +1,11 @@
 """The shipped default model (models/pointlang-small): it loads without torch and it works.
 
-Fresh LiDAR views of held-out instances (the test split, another seed than training) go through
-the ONNX pipeline as the robot runs it. The floors here are well below the measured figures
-(README, manifest metrics); they catch a broken model or export, not a point of accuracy.
-
-The shipped bundle was trained before data engine v2, on close views from a robot-height LiDAR;
-until it is retrained on the realistic mix (far, sparse, occluded views), its held-out views are
-drawn from that regime: robot rigs at 1-6 m. On the v2 mix it names 0.43 of them right.
+Fresh LiDAR views of held-out instances (the test split, another seed than training), drawn the
+way the data engine draws them for training (the realistic rig mix and encounter ranges: far,
+sparse and occluded views among them), go through the ONNX pipeline as the robot runs it. The
+floors here are well below the measured figures (README, manifest metrics); they catch a broken
+model or export, not a point of accuracy (the shipped bundle on these 198 views, 2026-12-02:
+top-1 0.41, captions naming the category 0.25, exact answers 0.31).
 """
 
 from pathlib import Path
@@ -18,26 +17,19 @@ from ros_pointlang.bundle import load_bundle
 from ros_pointlang.pipeline import Pipeline
 from training.data.categories import SEEN_CATEGORIES, SYNONYMS, display_name
 from training.data.objects import generate_object, object_split
-from training.data.views import ViewConfig
 
 BUNDLE = Path(__file__).resolve().parent.parent / "models" / "pointlang-small"
 # The clouds of the bundle's recorded samples, as the data engine made them when it was measured.
 SAMPLE_CLOUDS = Path(__file__).resolve().parent / "data" / "default_model_samples.npz"
-# The views the shipped bundle was trained on (see the module docstring).
-TRAINED_VIEWS = ViewConfig(rigs=("robot-16", "robot-32"), range_m=(1.0, 6.0))
 
 
 def held_out_objects():
-    """Two held-out LiDAR views of every seen category the shipped model was trained on (the
-    data engine has more categories than the bundle's vocabulary until it is retrained)."""
+    """Two held-out LiDAR views of every seen category in the bundle's vocabulary."""
     known = set(load_bundle(BUNDLE).label_embeddings()[0])
     objects = []
     for category in [c for c in SEEN_CATEGORIES if display_name(c) in known]:
         instances = [i for i in range(200, 400) if object_split(category, i) == "test"][:2]
-        objects += [
-            generate_object(category, i, seed=99, sensor="lidar", view=TRAINED_VIEWS)
-            for i in instances
-        ]
+        objects += [generate_object(category, i, seed=99, sensor="lidar") for i in instances]
     return objects
 
 
@@ -68,7 +60,7 @@ def test_labels_of_held_out_lidar_views(pipeline, objects):
     predicted = [labels[0].label for labels in pipeline.labels_batch(clouds, top_k=5)]
     truth = [display_name(o.category) for o in objects]
     top1 = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
-    assert top1 >= 0.5, list(zip(predicted, truth, strict=True))
+    assert top1 >= 0.25, list(zip(predicted, truth, strict=True))
 
 
 def test_captions_and_answers_of_held_out_lidar_views(pipeline, objects):
@@ -80,11 +72,11 @@ def test_captions_and_answers_of_held_out_lidar_views(pipeline, objects):
         return any(n in text.lower() for n in (display_name(category), *SYNONYMS[category]))
 
     named_rate = np.mean([named(o.category, c.text) for o, c in zip(sample, captions, strict=True)])
-    assert named_rate >= 0.5, [c.text for c in captions]
+    assert named_rate >= 0.12, [c.text for c in captions]
     answers = [pipeline.answer(o.cloud, qa["question"]) for o in sample for qa in o.qa[:2]]
     expected = [qa["answer"] for o in sample for qa in o.qa[:2]]
     exact = np.mean([a.text == e for a, e in zip(answers, expected, strict=True)])
-    assert exact >= 0.4, list(zip([a.text for a in answers], expected, strict=True))
+    assert exact >= 0.15, list(zip([a.text for a in answers], expected, strict=True))
 
 
 def test_recorded_samples_reproduce(pipeline):
