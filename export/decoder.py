@@ -33,7 +33,12 @@ from training.tokenizer import TextTokenizer
 
 DECODER_INPUTS = ("input_ids", "prefix", "past_keys", "past_values", "attention_mask")
 DECODER_OUTPUTS = ("logits", "present_keys", "present_values")
-TOLERANCE = 1e-4
+TOLERANCE = 1e-4  # of the output's own scale: the prefix reaches ~50, where float32 rounds at 1e-5
+
+
+def _error(got: np.ndarray, expected: np.ndarray) -> float:
+    """Max |got - expected| over the largest |expected|, never dividing by less than 1."""
+    return float(np.abs(got - expected).max() / max(1.0, float(np.abs(expected).max())))
 
 
 def _dummy_decoder_inputs(
@@ -114,7 +119,8 @@ def check_parity(
     prompts: tuple[int, ...] = (1, 4, 9),
     pasts: tuple[int, ...] = (0, 7, 20),
 ) -> dict[str, float]:
-    """Max |torch - onnxruntime| of every output over the shape grid; raises above 1e-4."""
+    """Worst torch/onnxruntime error of every output over the shape grid, relative to the
+    output's scale (see `_error`); raises above TOLERANCE."""
     import onnxruntime as ort
 
     out = Path(out_dir)
@@ -142,7 +148,7 @@ def check_parity(
             got = bridge.run(["prefix"], feeds)[0]
             worst["prefix"] = max(
                 worst["prefix"],
-                float(np.abs(got - model.bridge(tokens, size, known).numpy()).max()),
+                _error(got, model.bridge(tokens, size, known).numpy()),
             )
         for seed, (batch, prompt, past) in enumerate(itertools.product(batches, prompts, pasts)):
             # A cache-free call carries the prefix (the first step); later ones never do.
@@ -160,10 +166,13 @@ def check_parity(
                         f"{name} has shape {g.shape} in ONNX but {tuple(e.shape)} in torch at "
                         f"batch {batch}, prompt {prompt}, past {past}"
                     )
-                worst[name] = max(worst[name], float(np.abs(g - e.numpy()).max()))
+                worst[name] = max(worst[name], _error(g, e.numpy()))
     bad = {k: v for k, v in worst.items() if not v <= TOLERANCE}
     if bad:
-        raise ValueError(f"ONNX outputs differ from torch by {bad}; expected at most {TOLERANCE}")
+        raise ValueError(
+            f"ONNX outputs differ from torch by {bad}; expected at most "
+            f"{TOLERANCE} of each output's scale"
+        )
     return worst
 
 

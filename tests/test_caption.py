@@ -49,6 +49,36 @@ def test_training_loop_runs_resumes_and_learns(tmp_path):
     assert state["step"] == 30 and "tokenizer" in state and "captioner_config" in state
 
 
+def test_init_from_starts_from_an_earlier_runs_bridge_and_decoder(tmp_path):
+    data = make_manifest(tmp_path / "data", per_category=8, points=300)
+    common = [
+        "--config",
+        "training/configs/caption_tiny.yaml",
+        f"data.roots={data}",
+        "eval_every=1000",
+        "log_every=5",
+        "optim.batch_size=8",
+        "optim.warmup_steps=1",
+        "vocab_size=200",
+    ]
+    assert main([*common, f"out_dir={tmp_path / 'first'}", "optim.max_steps=40"]) == 0
+    first = torch.load(tmp_path / "first" / "last.pt", weights_only=False)
+    start = str(tmp_path / "first" / "last.pt")
+    second = tmp_path / "second"
+    assert main([*common, f"out_dir={second}", f"init_from={start}", "optim.max_steps=5"]) == 0
+    state = torch.load(second / "last.pt", weights_only=False)
+    assert state["step"] == 5 and state["tokenizer"] == first["tokenizer"]
+    losses = [float(r["loss"]) for r in csv.DictReader((tmp_path / "first" / "metrics.csv").open())]
+    again = [float(r["loss"]) for r in csv.DictReader((second / "metrics.csv").open())]
+    assert again[0] < losses[0]  # it starts where the first run ended, not from scratch
+
+    with pytest.raises(SystemExit):  # no such file
+        main([*common, f"out_dir={tmp_path / 'a'}", f"init_from={tmp_path / 'none.pt'}"])
+    with pytest.raises(SystemExit):  # a decoder of another size
+        main([*common, f"out_dir={tmp_path / 'b'}", f"init_from={start}", "decoder_size=small"])
+    assert not (tmp_path / "b" / "last.pt").exists()
+
+
 def test_bundle_roundtrip_evaluate_and_export(tmp_path):
     data = make_manifest(tmp_path / "data", per_category=6, points=300)
     out, bundle = tmp_path / "run", tmp_path / "bundle"

@@ -16,14 +16,25 @@ def pipeline(tiny_bundle):
     return Pipeline.from_bundle(tiny_bundle)
 
 
-def scene(offset=(0.0, 0.0)):
+# Each test draws its clouds from its own generator: the same points whichever tests ran first.
+def scene(offset=(0.0, 0.0), seed=0):
     dx, dy = offset
+    rng = np.random.default_rng([seed, round(100 * dx), round(100 * dy)])
     return np.concatenate(
         [
-            floor(extent=8.0),
-            box_surface((0.5, 0.5, 0.9), centre=(1 + dx, 1 + dy, 0.45)),
-            box_surface((1.2, 0.6, 0.75), centre=(-1.5 + dx, 0.5 + dy, 0.375)),
+            floor(extent=8.0, rng=rng),
+            box_surface((0.5, 0.5, 0.9), centre=(1 + dx, 1 + dy, 0.45), rng=rng),
+            box_surface((1.2, 0.6, 0.75), centre=(-1.5 + dx, 0.5 + dy, 0.375), rng=rng),
         ]
+    )
+
+
+def same_text(generated, expected):
+    """Equal texts and confidences equal up to float rounding (ONNX Runtime's kernels may sum in
+    another order for another batch)."""
+    assert [g.text for g in generated] == [e.text for e in expected]
+    assert [g.confidence for g in generated] == pytest.approx(
+        [e.confidence for e in expected], abs=1e-3
     )
 
 
@@ -74,7 +85,8 @@ def test_an_organised_sweep_is_read_and_cut_on_its_range_image(pipeline):
 
 def test_object_mode_describes_the_whole_cloud_as_object_1(pipeline):
     describer = Describer(pipeline, DescribeSettings(top_k=2))
-    (obj,) = describer.describe(box_surface((0.5, 0.4, 0.9), centre=(2, 0, 0.45)))
+    cloud = box_surface((0.5, 0.4, 0.9), centre=(2, 0, 0.45), rng=np.random.default_rng(0))
+    (obj,) = describer.describe(cloud)
     assert obj.id == 1 and len(obj.labels) == 2 and obj.caption is None
     assert np.allclose(obj.box.size, [0.5, 0.4, 0.9], atol=0.02)
     assert set(describer.timings) == {"segment", "encode"}
@@ -108,23 +120,24 @@ def test_with_a_clock_unchanged_objects_keep_their_embedding_and_changed_ones_ru
     describer = Describer(pipeline, DescribeSettings(mode="scene", schedule=schedule))
     first = describer.describe(scene(), now=0.0)
     assert describer.counts == {"objects": 2, "encoded": 2, "captioned": 0}
-    again = describer.describe(scene(), now=0.1)  # fresh noise, same objects
+    again = describer.describe(scene(seed=1), now=0.1)  # fresh noise, same objects
     assert describer.counts["encoded"] == 0
     assert [o.labels for o in again] == [o.labels for o in first]
-    describer.describe(scene(), now=1.5)  # both stale: the budget refreshes one per cloud
+    describer.describe(scene(seed=2), now=1.5)  # both stale: the budget refreshes one per cloud
     assert describer.counts["encoded"] == 1
-    describer.describe(scene(), now=1.6)
+    describer.describe(scene(seed=3), now=1.6)
     assert describer.counts["encoded"] == 1
     # A vocabulary change reaches remembered objects at once: labels are ranked every cloud.
     words = pipeline.vocabulary[:3]
     pipeline.set_vocabulary(words)
     try:
-        relabelled = describer.describe(scene(), now=1.7)
+        relabelled = describer.describe(scene(seed=4), now=1.7)
         assert describer.counts["encoded"] == 0
         assert all(label.label in {*words, "unknown"} for o in relabelled for label in o.labels)
     finally:
         pipeline.reset_vocabulary()
-    grown = np.concatenate([scene(), box_surface((0.5, 0.5, 0.9), centre=(1, 1, 0.45), n=3000)])
+    more = box_surface((0.5, 0.5, 0.9), centre=(1, 1, 0.45), rng=np.random.default_rng(5))
+    grown = np.concatenate([scene(), more])
     describer.describe(grown, now=1.8)  # twice the points on one object: changed
     assert describer.counts["encoded"] == 1
 
@@ -141,7 +154,7 @@ def test_captions_are_decoded_a_few_runs_per_cloud_and_match_a_caption_in_one_go
     describer = Describer(captioner, DescribeSettings(mode="scene", schedule=schedule))
     clouds = 0
     while True:
-        objects = describer.describe(scene(), now=0.1 * clouds)
+        objects = describer.describe(scene(seed=clouds), now=0.1 * clouds)
         clouds += 1
         if any(o.captioned for o in objects):
             break
@@ -151,9 +164,10 @@ def test_captions_are_decoded_a_few_runs_per_cloud_and_match_a_caption_in_one_go
     expected = captioner.caption_encoded(
         Encoded.concatenate([describer.latest[o.id] for o in objects])
     )
-    assert [o.caption for o in objects] == expected
-    later = describer.describe(scene(), now=0.1 * clouds)
-    assert [o.caption for o in later] == expected and not any(o.captioned for o in later)
+    same_text([o.caption for o in objects], expected)
+    later = describer.describe(scene(seed=clouds), now=0.1 * clouds)
+    same_text([o.caption for o in later], expected)
+    assert not any(o.captioned for o in later)
 
 
 def test_caption_period_zero_captions_every_object_in_the_same_cloud(captioner):

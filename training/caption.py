@@ -14,7 +14,9 @@ are not outweighed by the many caption tokens of a shared token-mean loss. With
 how tall is it?"), made from the very size row the bridge reads (after size dropout: "box
 unknown."), so a size answer can copy its digits. `<out_dir>/last.pt` holds the captioner
 config, weights, optimiser, step, the training config and the tokenizer; `--resume` continues
-with the same data order. Metrics go to `<out_dir>/metrics.csv`.
+with the same data order. `init_from` starts a new run from an earlier run's bridge, decoder
+and tokenizer (a retrained stage 1 then needs a shorter stage 2). Metrics go to
+`<out_dir>/metrics.csv`.
 """
 
 from __future__ import annotations
@@ -126,13 +128,20 @@ def main(argv: list[str] | None = None) -> int:
 
     _, train_objects, val_objects = split_training_objects(cfg.data.roots)
 
-    # The tokenizer: from the checkpoint on resume, else the Hugging Face decoder's own (plus
-    # our special tokens), else the given file, else trained here.
+    # The tokenizer: from the checkpoint on resume or the one the run starts from, else the
+    # Hugging Face decoder's own (plus our special tokens), else the given file, else trained here.
     tokenizer_path = Path(cfg.tokenizer or out_dir / "tokenizer.json")
-    if checkpoint is not None:
+    start = None
+    if checkpoint is None and cfg.init_from:
+        try:
+            start = starting_weights(Path(cfg.init_from))
+        except ValueError as error:
+            parser.error(str(error))
+    if checkpoint is not None or start is not None:
         from tokenizers import Tokenizer
 
-        tokenizer = TextTokenizer(Tokenizer.from_str(checkpoint["tokenizer"]))
+        stored = checkpoint if checkpoint is not None else start
+        tokenizer = TextTokenizer(Tokenizer.from_str(stored["tokenizer"]))
     elif cfg.hf_decoder:
         tokenizer = TextTokenizer.from_hf(cfg.hf_decoder)
     else:
@@ -159,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     captioner_config = CaptionerConfig(encoder.config, cfg.decoder, cfg.hf_decoder)
     torch.manual_seed(cfg.seed)  # same init on every rank; DDP also broadcasts rank 0's weights
     model = PointCaptioner(captioner_config, encoder).to(device)
+    if start is not None:
+        try:
+            load_bridge_and_decoder(model, start["model"], cfg.init_from)
+        except ValueError as error:
+            parser.error(str(error))
     if cfg.freeze_encoder:
         model.encoder.requires_grad_(False)
 
@@ -275,6 +289,37 @@ def main(argv: list[str] | None = None) -> int:
         del ddp_model  # its reducer must go before the process group it holds (abort at exit)
         finish_distributed(model, out_dir, rank, world)
     return 0
+
+
+def starting_weights(path: Path) -> dict:
+    """The checkpoint `init_from` names: a bundle's captioner.pt or a stage-2 last.pt."""
+    if not path.is_file():
+        raise ValueError(f"init_from={path}: no such file; expected a captioner.pt or last.pt")
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(state, dict) or "model" not in state or "tokenizer" not in state:
+        raise ValueError(
+            f"init_from={path} is not a stage-2 checkpoint (expected a captioner.pt or last.pt)"
+        )
+    return state
+
+
+def load_bridge_and_decoder(model: PointCaptioner, weights: dict, source: str) -> None:
+    """Everything but the encoder from `weights`; sizes must match the configured model's."""
+    own = {k: v for k, v in model.state_dict().items() if not k.startswith("encoder.")}
+    given = {k: v for k, v in weights.items() if not k.startswith("encoder.")}
+    if own.keys() != given.keys():
+        missing = sorted(own.keys() - given.keys()) or sorted(given.keys() - own.keys())
+        raise ValueError(
+            f"init_from={source} is a different captioner ({missing[0]} differs): "
+            "expected the bridge and decoder sizes this config sets"
+        )
+    for name, tensor in own.items():
+        if given[name].shape != tensor.shape:
+            raise ValueError(
+                f"init_from={source}: {name} is {tuple(given[name].shape)}, this config's is "
+                f"{tuple(tensor.shape)}; expected the same decoder size and vocabulary"
+            )
+    model.load_state_dict(given, strict=False)
 
 
 def save_checkpoint(

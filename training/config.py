@@ -109,6 +109,10 @@ class CaptionConfig:
     freeze_encoder: bool = True
     cache_views: int = 3  # frozen encoder: cached views per object (view 0 clean)
     tokenizer: str = ""  # tokenizer.json; "" trains one into <out_dir>/tokenizer.json
+    # A captioner.pt or stage-2 last.pt whose bridge, decoder and tokenizer start this run (a
+    # retrained stage 1 then needs fewer steps than from scratch); the encoder stays
+    # encoder_checkpoint's. "" = a fresh bridge and decoder.
+    init_from: str = ""
     vocab_size: int = 2048
     caption_prob: float = 0.3  # share of caption batches; the rest are QA batches
     data: DataConfig = field(default_factory=DataConfig)
