@@ -28,8 +28,9 @@ bench: setup
 	$(VENV)/bin/pointlang-bench cloud
 	$(VENV)/bin/pointlang-bench runtime
 
-# The v2 recipe of the default model, end to end (~2 h 45 min on 2 AVX2 cores: data 3 min,
-# caption cache ~25 min, stage 1 ~1.5 h, stage 2 ~40 min, export 1 min, evaluation 8 min):
+# The v2 recipe of the default model, end to end (~3 h 45 min on 2 AVX2 cores: data 3 min,
+# caption cache ~20 min, stage 1 5,600 steps ~2 h 20 min at 36-47 clouds/s, stage 2 ~40 min,
+# export 2 min, evaluation ~20 min; over issue 12's 3 h):
 # data → stage 1 (alignment) → stage 2 (captions, QA) → ONNX bundle, its point encoder, bridge
 # and decoder int8 (static, calibrated on the training data) → metrics and the "unknown" threshold.
 # LiDAR views (the realistic rig mix and ranges) are the bulk; surface and depth-camera views of

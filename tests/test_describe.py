@@ -8,7 +8,7 @@ import pytest
 from ros_pointlang.describe import Describer, DescribeSettings, settings_from_parameters
 from ros_pointlang.pipeline import Encoded, Pipeline
 from ros_pointlang.schedule import ScheduleSettings
-from tests.test_preprocess import box_surface, floor
+from tests.clouds import box_surface, floor
 
 
 @pytest.fixture(scope="module")

@@ -7,25 +7,7 @@ import numpy as np
 import pytest
 
 from ros_pointlang import preprocess as pp
-
-RNG = np.random.default_rng(7)
-
-
-def box_surface(size, centre=(0, 0, 0), yaw=0.0, n=3000, rng=RNG):
-    """Points on the surface of an upright box of `size`, turned by `yaw` about z."""
-    size = np.asarray(size, float)
-    p = rng.uniform(-0.5, 0.5, (n, 3)) * size
-    face = rng.integers(0, 3, n)
-    p[np.arange(n), face] = np.sign(rng.uniform(-1, 1, n)) * size[face] / 2
-    c, s = np.cos(yaw), np.sin(yaw)
-    p[:, :2] = p[:, :2] @ np.array([[c, s], [-s, c]])
-    return (p + centre).astype(np.float32)
-
-
-def floor(extent=6.0, n=20000, tilt_deg=0.0, rng=RNG):
-    xy = rng.uniform(-extent / 2, extent / 2, (n, 2))
-    z = xy[:, 0] * np.tan(np.radians(tilt_deg)) + rng.normal(0, 0.005, n)
-    return np.column_stack([xy, z]).astype(np.float32)
+from tests.clouds import box_surface, floor
 
 
 def test_crop_box_keeps_points_inside_and_rejects_an_inverted_box():
@@ -58,9 +40,10 @@ def test_voxel_downsample_matches_the_per_voxel_mean_in_voxel_order():
 
 
 def test_ground_plane_is_the_floor_not_a_wall_or_a_table_top():
+    rng = np.random.default_rng(1)
     ground = floor()
     wall = np.column_stack(
-        [np.full(30000, 2.5), RNG.uniform(-3, 3, 30000), RNG.uniform(0, 3, 30000)]
+        [np.full(30000, 2.5), rng.uniform(-3, 3, 30000), rng.uniform(0, 3, 30000)]
     ).astype(np.float32)  # more points than the floor, but vertical
     table = box_surface((1.2, 0.8, 0.02), centre=(0, 0, 0.75), n=3000)
     xyz = np.concatenate([ground, wall, table])
@@ -74,7 +57,8 @@ def test_ground_plane_is_the_floor_not_a_wall_or_a_table_top():
 def test_ground_plane_tolerates_a_slight_tilt_and_reports_none_without_a_floor():
     tilted = floor(tilt_deg=8.0)
     assert pp.fit_ground_plane(tilted, threshold=0.03, max_tilt_deg=15).mean() > 0.99
-    wall = np.column_stack([np.zeros(5000), RNG.uniform(-3, 3, (5000, 2))]).astype(np.float32)
+    rng = np.random.default_rng(1)
+    wall = np.column_stack([np.zeros(5000), rng.uniform(-3, 3, (5000, 2))]).astype(np.float32)
     assert not pp.fit_ground_plane(wall, threshold=0.03).any()
 
 
@@ -209,9 +193,10 @@ def test_segment_scene_on_the_real_ouster_scan():
         assert np.ptp(points[:, 2]) <= 4.0
 
 
-def visible_box(size, centre, yaw, rng=RNG, spacing=0.03):
+def visible_box(size, centre, yaw, rng=None, spacing=0.03):
     """The faces of an upright box on the floor (z = 0) that a sensor at the origin sees, as a
     LiDAR's returns at about `spacing` apart."""
+    rng = rng if rng is not None else np.random.default_rng(7)
     c, s = np.cos(yaw), np.sin(yaw)
     axes = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
     middle = np.array([centre[0], centre[1], size[2] / 2])
