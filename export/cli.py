@@ -273,8 +273,17 @@ def export_captioner(checkpoint: Path, out: Path) -> dict[str, Any]:
                 [cfg.depth, 16, cfg.heads, longest, head_dim],
             ],
         },
-        "training": stored.get("training", {}),
+        "training": captioner_training(checkpoint),
     }
+
+
+def captioner_training(checkpoint: Path) -> dict[str, Any]:
+    """Stage 2's recipe, steps and data as the training manifest beside the checkpoint records
+    them for this very file (by hash); {} for a checkpoint the manifest does not describe."""
+    entry = _source_manifest(checkpoint).get("captioner", {})
+    if entry.get("file") != checkpoint.name or entry.get("sha256") != sha256_file(checkpoint):
+        return {}
+    return entry.get("training", {})
 
 
 def _source_manifest(checkpoint: Path) -> dict[str, Any]:

@@ -121,6 +121,7 @@ def test_bundle_roundtrip_evaluate_and_export(tmp_path):
     assert generation["box_prompt"] is True
     assert generation["decoding"] == DECODING
     assert generation["caption_decoding"] == CAPTION_DECODING
+    assert generation["training"]["steps"] == 10 and "recipe" in generation["training"]
     # Torch greedy has no repetition control: compare captions decoded as answers are.
     manifest = json.loads(manifest_path.read_text())
     manifest["generation"]["caption_decoding"] = {}
