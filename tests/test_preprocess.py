@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ros_pointlang import preprocess as pp
-from tests.clouds import box_surface, floor
+from tests.clouds import box_surface, floor, seeded
 
 
 def test_crop_box_keeps_points_inside_and_rejects_an_inverted_box():
@@ -196,7 +196,7 @@ def test_segment_scene_on_the_real_ouster_scan():
 def visible_box(size, centre, yaw, rng=None, spacing=0.03):
     """The faces of an upright box on the floor (z = 0) that a sensor at the origin sees, as a
     LiDAR's returns at about `spacing` apart."""
-    rng = rng if rng is not None else np.random.default_rng(7)
+    rng = seeded(rng)
     c, s = np.cos(yaw), np.sin(yaw)
     axes = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
     middle = np.array([centre[0], centre[1], size[2] / 2])

@@ -303,10 +303,15 @@ def starting_weights(path: Path) -> dict:
     return state
 
 
+def bridge_and_decoder_state(state: dict) -> dict:
+    """A captioner's state dict without the point encoder's entries."""
+    return {k: v for k, v in state.items() if not k.startswith("encoder.")}
+
+
 def load_bridge_and_decoder(model: PointCaptioner, weights: dict, source: str) -> None:
     """Everything but the encoder from `weights`; sizes must match the configured model's."""
-    own = {k: v for k, v in model.state_dict().items() if not k.startswith("encoder.")}
-    given = {k: v for k, v in weights.items() if not k.startswith("encoder.")}
+    own = bridge_and_decoder_state(model.state_dict())
+    given = bridge_and_decoder_state(weights)
     if own.keys() != given.keys():
         missing = sorted(own.keys() - given.keys()) or sorted(given.keys() - own.keys())
         raise ValueError(
@@ -354,7 +359,7 @@ def write_bundle(
     path = bundle / CAPTIONER_NAME
     # The encoder's weights already live in the bundle's point_encoder.pt: keep one copy, and
     # the hash of the copy this decoder learnt from (`load_captioner` refuses any other).
-    weights = {k: v for k, v in model.state_dict().items() if not k.startswith("encoder.")}
+    weights = bridge_and_decoder_state(model.state_dict())
     encoder_state = {
         k[len("encoder.") :]: v for k, v in model.state_dict().items() if k.startswith("encoder.")
     }
