@@ -40,6 +40,9 @@ class DescribeSettings:
     scene: SceneConfig = field(default_factory=SceneConfig)
     max_objects: int = 32  # the largest clusters win; more would starve the frame budget
     track_distance: float = 0.5  # metres a box centre may move between clouds and keep its id
+    # Seconds a track may go unseen and keep its id and what is remembered of it: real
+    # segmentations lose an object for a sweep now and then, and it is not new when it is back.
+    track_timeout: float = 1.0
     metric: bool = True
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     # Scene mode: label each tracked object from its views so far, not only the newest one.
@@ -53,6 +56,8 @@ class DescribeSettings:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
         if self.max_objects < 1:
             raise ValueError(f"max_objects must be >= 1, got {self.max_objects}")
+        if self.track_timeout < 0:
+            raise ValueError(f"track_timeout must be >= 0 seconds, got {self.track_timeout}")
         if not 0.0 <= self.label_memory < 1.0:
             raise ValueError(f"label_memory must be in [0, 1), got {self.label_memory}")
 
@@ -105,6 +110,23 @@ class _Track:
     caption: Generated | None = None
 
 
+@dataclass(frozen=True)
+class _Sighting:
+    """Where a track's box was last seen, when (None: a cloud without a time), and whether
+    that was in the latest cloud."""
+
+    centre: npt.NDArray[np.float64]
+    at: float | None
+    in_latest: bool = True
+
+    def current(self, now: float | None, timeout: float) -> bool:
+        """Whether the track may still be matched: seen in the latest cloud, or within
+        `timeout` seconds before `now`."""
+        if self.in_latest:
+            return True
+        return now is not None and self.at is not None and 0.0 <= now - self.at <= timeout
+
+
 @dataclass
 class _CaptionJob:
     """A batch of captions being decoded a few decoder runs per cloud."""
@@ -119,7 +141,7 @@ class Describer:
 
     pipeline: Pipeline
     settings: DescribeSettings = field(default_factory=DescribeSettings)
-    _tracks: dict[int, npt.NDArray[np.float64]] = field(default_factory=dict)
+    _tracks: dict[int, _Sighting] = field(default_factory=dict)
     _next_id: int = 1
     _memory: dict[int, _Track] = field(default_factory=dict)
     _caption_job: _CaptionJob | None = None
@@ -175,12 +197,17 @@ class Describer:
         self._counts = {"objects": len(objects), "encoded": 0, "captioned": 0}
         if not objects:
             self.latest = {}
-            self._memory = {}
-            self._evidence = {}
+            scene = self.settings.mode == "scene"
+            if scene:
+                self._assign_ids([], now)  # tracks out of view are kept for track_timeout
+            self._memory = {i: t for i, t in self._memory.items() if scene and i in self._tracks}
+            self._evidence = {i: e for i, e in self._evidence.items() if i in self._memory}
             return []
         boxes = [upright_box(points) for points in objects]
-        ids = self._assign_ids(boxes)
-        seen = [Seen(len(p), box.size) for p, box in zip(objects, boxes, strict=True)]
+        ids = self._assign_ids(boxes, now)
+        # The extent along the cloud's axes, not the box: a box fit can turn between two sweeps
+        # of the same points (an L-shaped view), which would read as a changed object.
+        seen = [Seen(len(p), np.ptp(p, axis=0).astype(np.float64)) for p in objects]
         sweep = list(zip(ids, seen, strict=True))
         remembered = {i: t.remembered for i, t in self._memory.items()}
         schedule = self.settings.schedule
@@ -191,7 +218,8 @@ class Describer:
         )
 
         start = time.perf_counter()
-        memory = {i: self._memory[i] for i in ids if i in self._memory and now is not None}
+        # Tracks out of view but within track_timeout keep their memory (see _assign_ids).
+        memory = {i: t for i, t in self._memory.items() if i in self._tracks and now is not None}
         if fresh:
             encoded = self.pipeline.encode([objects[k] for k in fresh], metric=self.settings.metric)
             for row, k in enumerate(fresh):
@@ -284,7 +312,7 @@ class Describer:
             self._evidence = {}
             return embeddings
         full = self.pipeline.bundle.encoder["num_points"]
-        evidence = {}
+        evidence = {i: e for i, e in self._evidence.items() if i in self._tracks}
         for i, embedding in zip(ids, embeddings, strict=True):
             earlier = self._evidence.get(i)
             if i not in new_views and earlier is not None:
@@ -297,17 +325,20 @@ class Describer:
         stacked = np.stack([evidence[i] for i in ids])
         return (stacked / np.linalg.norm(stacked, axis=1, keepdims=True)).astype(np.float32)
 
-    def _assign_ids(self, boxes: list[Box]) -> list[int]:
+    def _assign_ids(self, boxes: list[Box], now: float | None) -> list[int]:
+        """Track ids of this cloud's boxes; `_tracks` then holds them and the tracks unseen
+        for at most `track_timeout` seconds of cloud time (none for a cloud without a time)."""
         if self.settings.mode == "object":
-            self._tracks = {1: boxes[0].centre}
+            self._tracks = {1: _Sighting(boxes[0].centre, now)}
             return [1]
         # Greedy nearest matching, closest pairs first: enough for objects that barely move
         # between sweeps, and never gives one id to two objects.
-        previous = list(self._tracks.items())
+        timeout = self.settings.track_timeout
+        previous = [(i, seen) for i, seen in self._tracks.items() if seen.current(now, timeout)]
         pairs = sorted(
-            (float(np.linalg.norm(box.centre - centre)), b, i)
+            (float(np.linalg.norm(box.centre - seen.centre)), b, i)
             for b, box in enumerate(boxes)
-            for i, centre in previous
+            for i, seen in previous
         )
         assigned: dict[int, int] = {}
         used: set[int] = set()
@@ -323,5 +354,7 @@ class Describer:
                 assigned[b] = self._next_id
                 self._next_id += 1
             ids.append(assigned[b])
-        self._tracks = {i: boxes[b].centre for b, i in enumerate(ids)}
+        missed = ((i, replace(seen, in_latest=False)) for i, seen in previous if i not in used)
+        self._tracks = {i: seen for i, seen in missed if seen.current(now, timeout)}
+        self._tracks.update((i, _Sighting(boxes[b].centre, now)) for b, i in enumerate(ids))
         return ids

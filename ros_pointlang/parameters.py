@@ -149,6 +149,14 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         describes=True,
     ),
     ParameterSpec(
+        "track_timeout",
+        _DESCRIBE.track_timeout,
+        "scene mode: seconds an object may go unseen and keep its id, labels and caption "
+        "(a segmentation that loses it for a sweep does not make it new)",
+        range=(0.0, 60.0),
+        describes=True,
+    ),
+    ParameterSpec(
         "stable_labels",
         _DESCRIBE.stable_labels,
         "scene mode: label each tracked object from its views so far, so labels do not "

@@ -6,14 +6,17 @@ at once (~10x a label) costs whole sweeps. The schedule, per sweep, given what t
 remembers of each track:
 
 * labels: a new track is encoded at once. Beyond the new ones, at most `encode_budget` objects
-  per sweep: first those whose points changed since their labels were computed (point count by
-  more than `change_points`, a box side by more than `change_size` metres), then those whose
-  labels are older than `label_refresh` seconds, oldest labels first in each group. Every other
-  object keeps its embedding: every sweep has labels for every object, the encoder runs on what
-  changed, and a sweep costs new objects plus `encode_budget` encodes at most.
+  per sweep among those whose points changed since their labels were computed (point count
+  grown by more than `change_points`, extent along an axis changed by more than `change_size`
+  metres) and those whose labels are older than `label_refresh` seconds: oldest labels first,
+  a changed object's counted `label_refresh` older. So a changed object goes first unless
+  labels have waited longer than that, and objects whose real segmentation swings from sweep
+  to sweep cannot keep the others from their refresh. Every other object keeps its embedding:
+  every sweep has labels for every object, the encoder runs on what changed, and a sweep
+  costs new objects plus `encode_budget` encodes at most.
 * captions: a batch of at most `caption_budget` objects, those without a caption first, then
-  those whose points changed since their caption, then the oldest captions once
-  `caption_period` seconds have passed, decoded `caption_steps` decoder runs per sweep (a
+  those whose points changed since their caption and those whose caption is older than
+  `caption_period` seconds, oldest first, a changed one's counted `caption_period` older; decoded `caption_steps` decoder runs per sweep (a
   caption is ~25 runs) until done, then the next batch: captions never cost a whole sweep.
   `caption_period` 0 captions every object every sweep in full, -1 never.
 
@@ -36,8 +39,8 @@ class ScheduleSettings:
 
     label_refresh: float = 1.0  # seconds; unchanged objects are re-encoded at least this often
     encode_budget: int = 4  # known objects (changed or stale) encoded per sweep; new ones always
-    change_points: float = 0.25  # relative change in point count that counts as changed
-    change_size: float = 0.15  # metres any box side may change before the object counts as changed
+    change_points: float = 0.25  # relative growth in point count that counts as changed
+    change_size: float = 0.15  # metres its extent along an axis may change before it counts as changed
     caption_period: float = 1.0  # seconds between captions of one object; 0 every sweep, -1 never
     caption_budget: int = 8  # objects per caption batch
     caption_steps: int = 4  # decoder runs per sweep for the batch in progress; 0 = all at once
@@ -62,7 +65,7 @@ class Seen:
     """What an object of this sweep looks like, as far as the schedule cares."""
 
     num_points: int
-    size: npt.NDArray[np.float64]  # (length, width, height) of its box, metres
+    size: npt.NDArray[np.float64]  # extent of its points along x, y, z, metres
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,13 @@ class Remembered:
 
 
 def changed(now: Seen, then: Seen, settings: ScheduleSettings) -> bool:
-    """Whether an object's points differ enough from `then` to need the encoder again."""
-    ratio = now.num_points / max(then.num_points, 1)
-    if abs(ratio - 1.0) > settings.change_points:
+    """Whether an object's points differ enough from `then` to need the encoder again.
+
+    Only a grown point count counts: a view with fewer points (farther, half hidden, a sparser
+    sweep) tells the encoder less than the one it has. Real segmentations swing an object's
+    count from sweep to sweep, and re-encoding on every swing spent the budget on worse views.
+    """
+    if now.num_points / max(then.num_points, 1) - 1.0 > settings.change_points:
         return True
     return bool(np.max(np.abs(np.asarray(now.size) - np.asarray(then.size))) > settings.change_size)
 
@@ -90,16 +97,16 @@ def to_encode(
     settings: ScheduleSettings,
 ) -> list[int]:
     """Indices into `objects` ((track id, what it looks like)) whose labels are computed now."""
-    new, ranked = [], []  # ranked: (0 changed / 1 stale, labels time, index)
+    new, waiting = [], []  # waiting: (labels time, changed ones label_refresh earlier; index)
     for index, (track, seen) in enumerate(objects):
         known = memory.get(track)
         if known is None:
             new.append(index)
         elif changed(seen, known.labels_seen, settings):
-            ranked.append((0, known.labels_at, index))
+            waiting.append((known.labels_at - settings.label_refresh, index))
         elif _due(now, known.labels_at, settings.label_refresh):
-            ranked.append((1, known.labels_at, index))
-    return sorted(new + [index for *_, index in sorted(ranked)[: settings.encode_budget]])
+            waiting.append((known.labels_at, index))
+    return sorted(new + [index for _, index in sorted(waiting)[: settings.encode_budget]])
 
 
 def to_caption(
@@ -114,15 +121,16 @@ def to_caption(
         return []
     if settings.caption_period == 0:
         return list(range(len(objects)))
-    ranked: list[tuple[int, float, int]] = []  # (priority, caption time, index)
+    # (0 uncaptioned / 1 captioned, caption time (a changed one's caption_period earlier), index)
+    ranked: list[tuple[int, float, int]] = []
     for index, (track, seen) in enumerate(objects):
         known = memory.get(track)
         if known is None or known.caption_at is None or known.caption_seen is None:
             ranked.append((0, 0.0, index))
         elif changed(seen, known.caption_seen, settings):
-            ranked.append((1, known.caption_at, index))
+            ranked.append((1, known.caption_at - settings.caption_period, index))
         elif _due(now, known.caption_at, settings.caption_period):
-            ranked.append((2, known.caption_at, index))
+            ranked.append((1, known.caption_at, index))
     return sorted(index for _, _, index in sorted(ranked)[: settings.caption_budget])
 
 

@@ -142,6 +142,27 @@ def test_with_a_clock_unchanged_objects_keep_their_embedding_and_changed_ones_ru
     assert describer.counts["encoded"] == 1
 
 
+def test_an_object_lost_for_a_sweep_keeps_its_id_and_labels_until_track_timeout(pipeline):
+    schedule = ScheduleSettings(label_refresh=10.0)
+    settings = DescribeSettings(mode="scene", track_timeout=0.5, schedule=schedule)
+    describer = Describer(pipeline, settings)
+    rng = np.random.default_rng(7)
+    lone = np.concatenate([floor(extent=8.0, rng=rng), box_surface((0.5, 0.5, 0.9), (1, 1, 0.45))])
+    first = {o.id: o.labels for o in describer.describe(scene(), now=0.0)}
+    (kept,) = [o.id for o in describer.describe(lone, now=0.1)]  # the other one is missed
+    assert describer.counts["encoded"] == 0
+    back = describer.describe(scene(seed=1), now=0.2)
+    assert {o.id: o.labels for o in back} == first and describer.counts["encoded"] == 0
+    describer.describe(lone, now=0.3)
+    assert describer.describe(floor(), now=0.4) == []  # an empty sweep forgets nobody early
+    again = describer.describe(scene(seed=2), now=0.6)
+    assert {o.id for o in again} == set(first) and describer.counts["encoded"] == 0
+    describer.describe(lone, now=0.7)
+    later = describer.describe(scene(seed=3), now=1.3)  # gone 0.7 s > track_timeout: new
+    assert kept in {o.id for o in later} and set(first) - {o.id for o in later}
+    assert describer.counts["encoded"] == 1
+
+
 @pytest.fixture(scope="module")
 def captioner():
     return Pipeline.from_bundle()  # the shipped model: the tiny test bundle cannot caption

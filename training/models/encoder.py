@@ -112,8 +112,16 @@ class MiniPointNet(nn.Module):
     def forward(self, patches: torch.Tensor) -> torch.Tensor:
         feat = self.first(patches)  # (B, G, K, 128)
         pooled = feat.max(dim=2, keepdim=True).values  # (B, G, 1, 128)
-        feat = torch.cat([feat, pooled.expand_as(feat)], dim=-1)  # (B, G, K, 256)
-        return self.second(feat).max(dim=2).values  # (B, G, D)
+        # Linear(concat(feat, pooled)) with the pooled half applied once per patch, not once
+        # per point: the same weights and result for a third less of the encoder's arithmetic.
+        joint = self.second[0]
+        half = feat.shape[-1]
+        x = F.linear(feat, joint.weight[:, :half], joint.bias) + F.linear(
+            pooled, joint.weight[:, half:]
+        )  # (B, G, K, 256)
+        for layer in self.second[1:]:
+            x = layer(x)
+        return x.max(dim=2).values  # (B, G, D)
 
 
 class PointEncoder(nn.Module):
