@@ -123,6 +123,35 @@ def test_read_points_skip_nans_matches_numpy_bit_for_bit(numpy_only, point_step)
         assert compiled.tobytes() == reference.tobytes()
 
 
+@pytest.mark.parametrize("point_step", [16, 32, 48, 64])  # the vector-lane layouts
+def test_skip_nans_of_float32_layouts_with_padded_rows_matches_numpy(numpy_only, point_step):
+    rng = np.random.default_rng(point_step)
+    # 150 records a row: two whole blocks of 64 and a tail; the first rows without NaN (whole
+    # blocks copied at once), NaN in the first and last record and in every checked lane.
+    height, width, row_step = 6, 150, 150 * point_step + 12
+    offsets = {"x": 0, "y": 4, "z": 8, "t": point_step - 4}
+    raw = rng.integers(0, 256, (height, row_step), dtype=np.uint8)  # padding of noise
+    values = rng.uniform(-50, 50, (height, width, 4)).astype(np.float32)
+    holes = rng.random((height, width, 4)) < 0.04
+    holes[:2] = False
+    holes[2, 0, 0] = holes[5, -1, 3] = True
+    values[holes] = np.nan
+    for row in range(height):
+        records = raw[row, : width * point_step].reshape(width, point_step)
+        for lane, offset in enumerate(offsets.values()):
+            records[:, offset : offset + 4] = values[row, :, lane : lane + 1].view(np.uint8)
+    msg = cloud.create_cloud(
+        Header(frame_id="f"), fields_at(offsets), np.zeros((1, 4), np.float32), point_step
+    )
+    msg.height, msg.width, msg.row_step = height, width, row_step
+    msg.data = raw.tobytes()
+    for names in (None, ["x", "y", "z"], ["t"]):
+        compiled = cloud.read_points(msg, names, skip_nans=True)
+        reference = numpy_only(cloud.read_points, msg, names, skip_nans=True)
+        assert compiled.shape == reference.shape and compiled.tobytes() == reference.tobytes()
+    assert len(cloud.read_points(msg, skip_nans=True)) == height * width - holes.any(-1).sum()
+
+
 def test_read_points_skip_nans_of_a_clean_cloud_stays_a_view():
     xyz = np.arange(300, dtype=np.float32).reshape(100, 3)
     msg = cloud.create_cloud_xyz32(Header(frame_id="f"), xyz)
