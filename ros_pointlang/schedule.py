@@ -16,8 +16,9 @@ remembers of each track:
   costs new objects plus `encode_budget` encodes at most.
 * captions: a batch of at most `caption_budget` objects, those without a caption first, then
   those whose points changed since their caption and those whose caption is older than
-  `caption_period` seconds, oldest first, a changed one's counted `caption_period` older; decoded `caption_steps` decoder runs per sweep (a
-  caption is ~25 runs) until done, then the next batch: captions never cost a whole sweep.
+  `caption_period` seconds, oldest first, a changed one's counted `caption_period` older;
+  decoded `caption_steps` decoder runs per sweep (a caption is ~25 runs) until done, then the
+  next batch: captions never cost a whole sweep.
   `caption_period` 0 captions every object every sweep in full, -1 never.
 
 Pure functions of (what the sweep has, what is remembered, settings); `describe.Describer` keeps
@@ -40,7 +41,7 @@ class ScheduleSettings:
     label_refresh: float = 1.0  # seconds; unchanged objects are re-encoded at least this often
     encode_budget: int = 4  # known objects (changed or stale) encoded per sweep; new ones always
     change_points: float = 0.25  # relative growth in point count that counts as changed
-    change_size: float = 0.15  # metres its extent along an axis may change before it counts as changed
+    change_size: float = 0.15  # metres an axis of its extent may change and still be unchanged
     caption_period: float = 1.0  # seconds between captions of one object; 0 every sweep, -1 never
     caption_budget: int = 8  # objects per caption batch
     caption_steps: int = 4  # decoder runs per sweep for the batch in progress; 0 = all at once
