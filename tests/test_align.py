@@ -61,6 +61,18 @@ def test_resume_continues_the_step_count(tmp_path):
     assert checkpoint["model_config"]["num_groups"] == 16
 
 
+def test_a_finished_state_writes_its_bundle_without_the_text_model(tmp_path, monkeypatch):
+    out, bundle = tmp_path / "run", tmp_path / "bundle"
+    assert main(args(out, "optim.max_steps=10")) == 0
+
+    def no_text_model(*_):
+        raise AssertionError("the text model loaded for a state with no steps left")
+
+    monkeypatch.setattr("training.align.TextEncoder", no_text_model)
+    assert main([*args(out, "optim.max_steps=10", f"bundle_dir={bundle}"), "--resume"]) == 0
+    assert json.loads((bundle / "manifest.json").read_text())["training"]["steps"] == 10
+
+
 def test_config_yaml_overrides_and_errors(tmp_path):
     cfg = load_config(TINY, ["optim.lr=5e-4", "model.depth=3", "data.roots=a,b"])
     assert cfg.optim.lr == 5e-4 and cfg.model.depth == 3 and cfg.model.width == 64

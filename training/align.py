@@ -89,16 +89,18 @@ def main(argv: list[str] | None = None) -> int:
     val_objects = [o for o in val_objects if labels_an_object(o["category"])]
     dataset = AlignDataset(train_objects, categories, cfg.model.num_points, cfg.augment, cfg.seed)
 
-    # Rank 0 fills the caption cache; the others then read it and never load the text model.
-    text_cache = cfg.text_cache or str(Path(cfg.data.roots[0]) / "text_cache.npz")
-    prompts = [t.format(category_names(c)[0]) for c in categories for t in PROMPT_TEMPLATES]
-    if rank == 0:
-        TextEncoder(text_cache).encode(dataset.texts + prompts)
-    if distributed:
-        dist.barrier()
-    text_encoder = TextEncoder(text_cache)
-    text_table = text_encoder.encode(dataset.texts).to(device)  # (num_texts, 384)
-    seen_label_emb = label_embeddings(text_encoder, [category_names(c)[0] for c in categories])
+    # A finished state only needs its bundle written: no caption cache (~20 min on 2 cores).
+    if checkpoint is None or checkpoint["step"] < cfg.optim.max_steps:
+        # Rank 0 fills the caption cache; the others then read it and never load the text model.
+        text_cache = cfg.text_cache or str(Path(cfg.data.roots[0]) / "text_cache.npz")
+        prompts = [t.format(category_names(c)[0]) for c in categories for t in PROMPT_TEMPLATES]
+        if rank == 0:
+            TextEncoder(text_cache).encode(dataset.texts + prompts)
+        if distributed:
+            dist.barrier()
+        text_encoder = TextEncoder(text_cache)
+        text_table = text_encoder.encode(dataset.texts).to(device)  # (num_texts, 384)
+        seen_label_emb = label_embeddings(text_encoder, [category_names(c)[0] for c in categories])
 
     model = PointEncoder(cfg.model).to(device)
     optimizer = torch.optim.AdamW(parameter_groups(model, cfg.optim.weight_decay), lr=cfg.optim.lr)
