@@ -42,7 +42,8 @@ data: setup
 	$(VENV)/bin/pointlang-data objects --out build/data/objects_surface --per-category 200 --seed 0 --sensor surface
 	$(VENV)/bin/pointlang-data objects --out build/data/objects_depth --per-category 100 --seed 0 --sensor depth
 
-# The final evaluation calibrates the "unknown" threshold into the bundle with the other figures.
+# The final evaluation calibrates the "unknown" threshold into the bundle with the other figures;
+# then the int8 text encoder's zero-shot agreement with the float one goes into the manifest too.
 model: data
 	$(VENV)/bin/pointlang-train --config training/configs/align_small.yaml bundle_dir=$(CHECKPOINTS)
 	$(VENV)/bin/pointlang-train caption --config training/configs/caption_small.yaml \
@@ -51,6 +52,10 @@ model: data
 	  --captioner $(CHECKPOINTS)/captioner.pt --out models/pointlang-small --with-text-encoder \
 	  --quantize int8 --calibration $(DATA)
 	$(VENV)/bin/pointlang-eval dataset $(DATA) --bundle models/pointlang-small --update-bundle
+	$(VENV)/bin/pointlang-data objects --out build/data/text_check_lidar --per-category 50 --seed 7 --sensor lidar
+	$(VENV)/bin/pointlang-data objects --out build/data/text_check_surface --per-category 50 --seed 7 --sensor surface
+	$(VENV)/bin/pointlang-export text-encoder --bundle models/pointlang-small \
+	  --zero-shot-data build/data/text_check_lidar build/data/text_check_surface
 
 # The shipped model's figures again (its manifest's "metrics"), with the confusion plot and the
 # page of sample captions and answers beside build/eval/metrics.json.

@@ -4,9 +4,9 @@ Fresh LiDAR views of held-out instances (the test split, another seed than train
 way the data engine draws them for training (the realistic rig mix and encounter ranges: far,
 sparse and occluded views among them), go through the ONNX pipeline as the robot runs it. The
 floors here are well below the measured figures (README, manifest metrics); they catch a broken
-model or export, not a point of accuracy (the shipped bundle on these 198 views, 2026-12-02:
-top-1 0.47, captions naming the category 0.32, exact answers 0.35; the bundle before it 0.41,
-0.25, 0.31).
+model or export, not a point of accuracy (the shipped bundle on these 198 views, 2026-12-03:
+top-1 0.44, captions naming the category 0.40, exact answers 0.38; the one before it 0.47, 0.32,
+0.35; the one before that 0.41, 0.25, 0.31).
 """
 
 from pathlib import Path
