@@ -89,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     val_objects = [o for o in val_objects if labels_an_object(o["category"])]
     dataset = AlignDataset(train_objects, categories, cfg.model.num_points, cfg.augment, cfg.seed)
 
+    step = 0 if checkpoint is None else checkpoint["step"]
     # A finished state only needs its bundle written: no caption cache (~20 min on 2 cores).
-    if checkpoint is None or checkpoint["step"] < cfg.optim.max_steps:
+    if step < cfg.optim.max_steps:
         # Rank 0 fills the caption cache; the others then read it and never load the text model.
         text_cache = cfg.text_cache or str(Path(cfg.data.roots[0]) / "text_cache.npz")
         prompts = [t.format(category_names(c)[0]) for c in categories for t in PROMPT_TEMPLATES]
@@ -104,11 +105,9 @@ def main(argv: list[str] | None = None) -> int:
 
     model = PointEncoder(cfg.model).to(device)
     optimizer = torch.optim.AdamW(parameter_groups(model, cfg.optim.weight_decay), lr=cfg.optim.lr)
-    step = 0
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
-        step = checkpoint["step"]
     ddp_model = DistributedDataParallel(model) if distributed else model
 
     batch_size = cfg.optim.batch_size
