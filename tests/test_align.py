@@ -73,6 +73,34 @@ def test_a_finished_state_writes_its_bundle_without_the_text_model(tmp_path, mon
     assert json.loads((bundle / "manifest.json").read_text())["training"]["steps"] == 10
 
 
+def test_init_from_starts_a_new_recipe_from_trained_weights(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main(args(first, "optim.max_steps=10", f"bundle_dir={tmp_path / 'bundle'}")) == 0
+    trained = torch.load(tmp_path / "bundle" / "point_encoder.pt", weights_only=False)["model"]
+    # A fresh optimiser and schedule (step 0) on the trained weights, with the label loss on.
+    extra = ("optim.max_steps=0", "optim.label_loss_weight=1.0", f"bundle_dir={tmp_path / 'b2'}")
+    assert main(args(second, f"init_from={first / 'last.pt'}", *extra)) == 0
+    started = torch.load(tmp_path / "b2" / "point_encoder.pt", weights_only=False)["model"]
+    assert all(torch.equal(trained[k], started[k]) for k in trained)
+    assert (
+        main(
+            args(
+                second,
+                f"init_from={first / 'last.pt'}",
+                "optim.max_steps=10",
+                "optim.label_loss_weight=1.0",
+                "--resume",
+            )
+        )
+        == 0
+    )
+    assert torch.load(second / "last.pt", weights_only=False)["step"] == 10
+    with pytest.raises(SystemExit):  # a missing file and another model size are refused
+        main(args(tmp_path / "x", f"init_from={tmp_path / 'none.pt'}", "optim.max_steps=1"))
+    with pytest.raises(SystemExit):
+        main(args(tmp_path / "y", f"init_from={first / 'last.pt'}", "model.depth=3"))
+
+
 def test_config_yaml_overrides_and_errors(tmp_path):
     cfg = load_config(TINY, ["optim.lr=5e-4", "model.depth=3", "data.roots=a,b"])
     assert cfg.optim.lr == 5e-4 and cfg.model.depth == 3 and cfg.model.width == 64

@@ -1,4 +1,4 @@
-"""Stage 1's contrastive loss (training/losses.py)."""
+"""Stage 1's contrastive and label losses (training/losses.py)."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from training.losses import contrastive_loss
+from training.losses import contrastive_loss, label_loss
 
 torch.set_num_threads(1)
 
@@ -44,3 +44,25 @@ def test_same_category_pairs_are_not_hard_negatives():
     assert shared < plain
     with pytest.raises(ValueError, match="same_category_weight"):
         contrastive_loss(emb, texts, scale, category, 1.0)
+
+
+def test_label_loss_is_cross_entropy_over_every_label_and_skips_unlabelled_objects():
+    torch.manual_seed(0)
+    points, labels = F.normalize(torch.randn(5, 8), dim=-1), F.normalize(torch.randn(3, 8), dim=-1)
+    scale = torch.tensor(math.log(10.0))
+    # Objects 1 and 4 belong to no label (their category index is past the 3 labels).
+    category = torch.tensor([2, 3, 0, 1, 7])
+    expected = F.cross_entropy(10.0 * points[[0, 2, 3]] @ labels.t(), torch.tensor([2, 0, 1]))
+    assert torch.allclose(label_loss(points, labels, scale, category), expected)
+    # Right labels cost less than wrong ones.
+    assert label_loss(labels, labels, scale, torch.arange(3)) < label_loss(
+        labels, labels, scale, torch.tensor([1, 2, 0])
+    )
+
+
+def test_label_loss_of_a_batch_without_labels_is_zero_and_keeps_the_graph():
+    points = F.normalize(torch.randn(2, 8), dim=-1).requires_grad_()
+    loss = label_loss(points, torch.eye(8)[:3], torch.tensor(1.0), torch.tensor([3, 4]))
+    assert loss.item() == 0.0
+    loss.backward()
+    assert points.grad is not None

@@ -41,8 +41,8 @@ from training.config import AlignConfig, load_config
 from training.data.categories import category_names, labels_an_object
 from training.dataset import AlignDataset, embed_objects, split_training_objects
 from training.labels import label_embeddings
-from training.losses import contrastive_loss
-from training.models.encoder import PointEncoder
+from training.losses import contrastive_loss, label_loss
+from training.models.encoder import PointEncoder, PointEncoderConfig
 from training.text import TextEncoder
 
 
@@ -101,13 +101,20 @@ def main(argv: list[str] | None = None) -> int:
             dist.barrier()
         text_encoder = TextEncoder(text_cache)
         text_table = text_encoder.encode(dataset.texts).to(device)  # (num_texts, 384)
-        seen_label_emb = label_embeddings(text_encoder, [category_names(c)[0] for c in categories])
+        seen_label_emb = label_embeddings(
+            text_encoder, [category_names(c)[0] for c in categories]
+        ).to(device)  # (C, 384)
 
     model = PointEncoder(cfg.model).to(device)
     optimizer = torch.optim.AdamW(parameter_groups(model, cfg.optim.weight_decay), lr=cfg.optim.lr)
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
+    elif cfg.init_from:
+        try:
+            model.load_state_dict(starting_encoder(Path(cfg.init_from), model.config))
+        except ValueError as error:
+            parser.error(str(error))
     ddp_model = DistributedDataParallel(model) if distributed else model
 
     batch_size = cfg.optim.batch_size
@@ -158,13 +165,18 @@ def main(argv: list[str] | None = None) -> int:
                     batch["size"].to(device),
                     batch["size_known"].to(device),
                 )
+            category = batch["category"].to(device)
             loss = contrastive_loss(
                 emb.float(),
                 text_table[batch["text"].to(device)],
                 model.logit_scale,
-                batch["category"].to(device),
+                category,
                 cfg.optim.same_category_weight,
             )
+            if cfg.optim.label_loss_weight > 0:
+                loss = loss + cfg.optim.label_loss_weight * label_loss(
+                    emb.float(), seen_label_emb, model.logit_scale, category
+                )
             optimizer_step(optimizer, loss, model, cfg.optim.grad_clip)
             step += 1
             seen += len(batch["points"]) * world
@@ -172,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             progress.update(1)
             val_top1 = float("nan")
             if rank == 0 and (step % cfg.eval_every == 0 or step == cfg.optim.max_steps):
-                val_top1 = validate(model, val_objects, seen_label_emb.to(device), categories)
+                val_top1 = validate(model, val_objects, seen_label_emb, categories)
             if rank == 0 and (step % cfg.log_every == 0 or not math.isnan(val_top1)):
                 rate = seen / max(1e-9, time.time() - tick)
                 temperature = 1 / model.logit_scale.clamp(max=math.log(100)).exp().item()
@@ -206,6 +218,21 @@ def main(argv: list[str] | None = None) -> int:
         del ddp_model  # its reducer must go before the process group it holds (abort at exit)
         finish_distributed(model, out_dir, rank, world)
     return 0
+
+
+def starting_encoder(path: Path, config: PointEncoderConfig) -> dict:
+    """The encoder weights of `init_from` (a stage-1 last.pt or point_encoder.pt) for config."""
+    if not path.is_file():
+        raise ValueError(f"init_from={path}: no such file; expected a last.pt or point_encoder.pt")
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(state, dict) or "model" not in state or "model_config" not in state:
+        raise ValueError(f"init_from={path} is not a stage-1 checkpoint or point_encoder.pt")
+    if state["model_config"] != config.to_dict():
+        raise ValueError(
+            f"init_from={path} holds encoder {state['model_config']}; this run's is "
+            f"{config.to_dict()} (expected the same model_size and fields)"
+        )
+    return state["model"]
 
 
 def save_checkpoint(

@@ -66,6 +66,9 @@ class AlignOptimConfig(OptimConfig):
     # Share this much target mass among same-category pairs in a batch: two chairs' captions
     # are not true negatives of each other.
     same_category_weight: float = 0.3
+    # Add this much of a cross-entropy over every label name's prompt embedding (the runtime's
+    # classifier): the in-batch loss only meets the few categories a batch of 64 holds.
+    label_loss_weight: float = 0.0
 
 
 @dataclass
@@ -91,6 +94,9 @@ class AlignConfig:
     num_threads: int = 0  # torch threads per process; 0 leaves torch's default
     text_cache: str = ""  # .npz of caption embeddings; default: <first data root>/text_cache.npz
     bundle_dir: str = ""  # if set, the final encoder and its manifest are written here
+    # A stage-1 last.pt or point_encoder.pt whose encoder weights start this run with a fresh
+    # optimiser and schedule (a changed recipe fine-tunes a trained encoder). "" = random init.
+    init_from: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -33,6 +33,25 @@ def contrastive_loss(
     return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.t(), targets.t())) / 2
 
 
+def label_loss(
+    point_emb: torch.Tensor,
+    label_emb: torch.Tensor,
+    logit_scale: torch.Tensor,
+    category: torch.Tensor,
+) -> torch.Tensor:
+    """Cross-entropy of each cloud against every label embedding, as the runtime labels.
+
+    point_emb (B, E) and label_emb (C, E) unit vectors; category (B,) indexes label_emb, and
+    entries of C or more (objects whose category labels nothing) are left out.
+    """
+    scale = logit_scale.clamp(max=np.log(100.0)).exp()
+    labelled = category < len(label_emb)
+    if not bool(labelled.any()):
+        return point_emb.sum() * 0.0  # keeps the graph (and DDP's reducer) whole
+    logits = scale * point_emb[labelled] @ label_emb.t()  # (B', C)
+    return F.cross_entropy(logits, category[labelled])
+
+
 def next_token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy of logits (B, T, V) against labels (B, T), ignoring -100."""
     return F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100)
