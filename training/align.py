@@ -42,7 +42,7 @@ from training.data.categories import category_names, labels_an_object
 from training.dataset import AlignDataset, embed_objects, split_training_objects
 from training.labels import label_embeddings
 from training.losses import contrastive_loss, label_loss
-from training.models.encoder import PointEncoder, PointEncoderConfig
+from training.models.encoder import PointEncoder, PointEncoderConfig, load_encoder
 from training.text import TextEncoder
 
 
@@ -165,9 +165,9 @@ def main(argv: list[str] | None = None) -> int:
                     batch["size"].to(device),
                     batch["size_known"].to(device),
                 )
-            category = batch["category"].to(device)
+            emb, category = emb.float(), batch["category"].to(device)
             loss = contrastive_loss(
-                emb.float(),
+                emb,
                 text_table[batch["text"].to(device)],
                 model.logit_scale,
                 category,
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             if cfg.optim.label_loss_weight > 0:
                 loss = loss + cfg.optim.label_loss_weight * label_loss(
-                    emb.float(), seen_label_emb, model.logit_scale, category
+                    emb, seen_label_emb, model.logit_scale, category
                 )
             optimizer_step(optimizer, loss, model, cfg.optim.grad_clip)
             step += 1
@@ -222,17 +222,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def starting_encoder(path: Path, config: PointEncoderConfig) -> dict:
     """The encoder weights of `init_from` (a stage-1 last.pt or point_encoder.pt) for config."""
-    if not path.is_file():
-        raise ValueError(f"init_from={path}: no such file; expected a last.pt or point_encoder.pt")
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(state, dict) or "model" not in state or "model_config" not in state:
-        raise ValueError(f"init_from={path} is not a stage-1 checkpoint or point_encoder.pt")
-    if state["model_config"] != config.to_dict():
+    try:
+        encoder, _ = load_encoder(path)
+    except ValueError as error:
+        raise ValueError(f"init_from={error}") from None
+    if encoder.config != config:
         raise ValueError(
-            f"init_from={path} holds encoder {state['model_config']}; this run's is "
+            f"init_from={path} holds encoder {encoder.config.to_dict()}; this run's is "
             f"{config.to_dict()} (expected the same model_size and fields)"
         )
-    return state["model"]
+    return encoder.state_dict()
 
 
 def save_checkpoint(

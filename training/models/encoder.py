@@ -193,7 +193,11 @@ class PointEncoder(nn.Module):
 
 def load_encoder(path: str | Path, map_location: str = "cpu") -> tuple[PointEncoder, dict]:
     """A PointEncoder rebuilt from the config stored in a checkpoint, and the checkpoint."""
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such file; expected a stage-1 last.pt or point_encoder.pt")
     checkpoint = torch.load(path, map_location=map_location, weights_only=False)
+    if not isinstance(checkpoint, dict) or not {"model", "model_config"} <= checkpoint.keys():
+        raise ValueError(f"{path} is not a stage-1 checkpoint or point_encoder.pt")
     model = PointEncoder(PointEncoderConfig(**checkpoint["model_config"]))
     model.load_state_dict(checkpoint["model"])
     return model.eval(), checkpoint
