@@ -36,6 +36,10 @@ bench: setup
 # LiDAR views (the realistic rig mix and ranges) are the bulk; surface and depth-camera views of
 # the same instances train beside them.
 DATA := build/data/objects_lidar build/data/objects_surface build/data/objects_depth
+# Stage 1's second leg: the label loss (each cloud against every label name's embedding, the
+# runtime's classifier) fine-tunes the contrastive encoder with a fresh, gentler schedule.
+LABEL_LEG := optim.label_loss_weight=2.0 optim.lr=3e-4 optim.warmup_steps=50 \
+  optim.max_steps=1500 eval_every=500
 CHECKPOINTS := models/checkpoints/pointlang-small
 data: setup
 	$(VENV)/bin/pointlang-data objects --out build/data/objects_lidar --per-category 300 --seed 0 --sensor lidar
@@ -45,7 +49,10 @@ data: setup
 # The final evaluation calibrates the "unknown" threshold into the bundle with the other figures;
 # then the int8 text encoder's zero-shot agreement with the float one goes into the manifest too.
 model: data
-	$(VENV)/bin/pointlang-train --config training/configs/align_small.yaml bundle_dir=$(CHECKPOINTS)
+	$(VENV)/bin/pointlang-train --config training/configs/align_small.yaml \
+	  bundle_dir=build/stage1_contrastive
+	$(VENV)/bin/pointlang-train --config training/configs/align_small.yaml out_dir=build/align_label \
+	  init_from=build/align_small/last.pt $(LABEL_LEG) bundle_dir=$(CHECKPOINTS)
 	$(VENV)/bin/pointlang-train caption --config training/configs/caption_small.yaml \
 	  encoder_checkpoint=$(CHECKPOINTS)/point_encoder.pt bundle_dir=$(CHECKPOINTS)
 	$(VENV)/bin/pointlang-export bundle --encoder $(CHECKPOINTS)/point_encoder.pt \

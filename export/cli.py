@@ -38,6 +38,7 @@ from ros_pointlang.vocabulary import MODELNET40, PROMPT_TEMPLATES, clean_vocabul
 
 ENCODER_FILE = "point_encoder.onnx"
 LABELS_FILE = "label_embeddings.npz"
+LABEL_PROMPT_FILE = "label_prompt.npz"
 TEXT_ENCODER_FILE = "text_encoder.onnx"
 TEXT_TOKENIZER_FILE = "text_tokenizer.json"
 # The manifest's text encoder section; export_text_encoder_into adds what it measured.
@@ -219,10 +220,11 @@ def export_captioner(checkpoint: Path, out: Path) -> dict[str, Any]:
 
     from export.decoder import check_greedy, check_parity, export_decoder
     from ros_pointlang.decode import DESCRIBE
-    from training.models.captioner import load_captioner
+    from training.models.captioner import load_captioner, stored_label_prompt
     from training.tokenizer import TextTokenizer
 
     model, stored = load_captioner(str(checkpoint))
+    label_choice = stored_label_prompt(stored)
     print(
         f"exporting the bridge and decoder ({sum(p.numel() for p in model.parameters()) / 1e6:.1f}"
         " M parameters with the encoder)"
@@ -235,11 +237,23 @@ def export_captioner(checkpoint: Path, out: Path) -> dict[str, Any]:
     cfg = model.config.decoder
     head_dim = cfg.width // cfg.heads
     longest = cfg.max_positions
+    files = ["bridge.onnx", "decoder.onnx", "tokenizer.json"]
+    label_prompt: dict[str, Any] = {}
+    if label_choice is not None:
+        # The labels the decoder read its label prompt from, in the default vocabulary's layout.
+        np.savez(
+            out / LABEL_PROMPT_FILE,
+            labels=np.array(label_choice.labels),
+            embeddings=label_choice.embeddings,
+        )
+        files.append(LABEL_PROMPT_FILE)
+        label_prompt = {"label_prompt_file": LABEL_PROMPT_FILE}
     return {
         "bridge_file": "bridge.onnx",
         "decoder_file": "decoder.onnx",
         "tokenizer_file": "tokenizer.json",
-        "files": ["bridge.onnx", "decoder.onnx", "tokenizer.json"],
+        "files": files,
+        **label_prompt,
         "vocab_size": cfg.vocab_size,
         "max_positions": cfg.max_positions,
         "cache_shape": [cfg.depth, cfg.heads, head_dim],

@@ -188,9 +188,9 @@ def check_greedy(
     """Greedy tokens from the ONNX graphs (ros_pointlang.decode) equal torch's, per prompt.
 
     Each prompt goes to two clouds, one of known size and one of unknown size. With
-    `box_prompt` each cloud reads its own box text, so the two prompts differ in length and
-    the ONNX side decodes them left-padded in one batch, as the runtime does; torch decodes
-    each cloud alone.
+    `box_prompt` (and `label_prompt`) each cloud reads its own box (and label) text, so the two
+    prompts differ in length and the ONNX side decodes them left-padded in one batch, as the
+    runtime does; torch decodes each cloud alone.
     """
     import onnxruntime as ort
 
@@ -209,8 +209,11 @@ def check_greedy(
     tokens = torch.randn(2, cfg.encoder.num_groups + 1, cfg.decoder.encoder_width, generator=g)
     size, known = torch.tensor([[0.5, 0.4, 0.9], [2.0, 1.0, 0.7]]), torch.tensor([True, False])
     prefix = generator.prefix(tokens.numpy(), size.numpy(), known.numpy())
+    # Any two labels serve: parity is about the graphs, not about which label a cloud gets.
+    labels = ["chair", "traffic cone"] if cfg.decoder.label_prompt else None
     for prompt in prompts:
-        ids = [tokenizer.prompt(p) for p in decoder_prompts(cfg.decoder, [prompt] * 2, size, known)]
+        texts = decoder_prompts(cfg.decoder, [prompt] * 2, size, known, labels)
+        ids = [tokenizer.prompt(p) for p in texts]
         expected = [
             model.generate(
                 tokens[i : i + 1],

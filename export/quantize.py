@@ -273,7 +273,14 @@ def language_feeds(
         chunk = objects[start : start + BATCH]
         encoded = pipeline.encode([load_cloud(o) for o in chunk])
         for prompt in prompts:
-            Language.generate(language, encoded.tokens, encoded.size, encoded.size_known, prompt)
+            Language.generate(
+                language,
+                encoded.tokens,
+                encoded.size,
+                encoded.size_known,
+                prompt,
+                embeddings=encoded.embeddings,
+            )
     # One bridge run per prompt sees the same inputs: keep one.
     return bridge.feeds[:: len(prompts)], decoder.feeds
 
@@ -292,7 +299,7 @@ def greedy_agreement(float_bundle: Path, int8_bundle: Path, objects: Sequence[di
     for start in range(0, len(objects), BATCH):
         encoded = reference.encode([load_cloud(o) for o in objects[start : start + BATCH]])
         for prompt in _language_prompts(objects):
-            args = (encoded.tokens, encoded.size, encoded.size_known, prompt)
+            args = (encoded.tokens, encoded.size, encoded.size_known, prompt, 1, encoded.embeddings)
             want, got = language.generate(*args), candidate.generate(*args)
             same += sum(a.text == b.text for a, b in zip(want, got, strict=True))
             total += len(want)

@@ -4,7 +4,8 @@
                            (read_manifest, write_manifest: its one reader and writer)
     point_encoder.onnx     points (B, N, 3), size (B, 3), size_known (B,) → embedding, tokens
     label_embeddings.npz   the default vocabulary and its prompt-ensembled text embeddings
-    decoder.onnx, bridge   (with the generation stage) + tokenizer.json
+    decoder.onnx, bridge   (with the generation stage) + tokenizer.json, and label_prompt.npz
+                           when the decoder reads the encoder's own label before its prompt
     text_encoder.onnx      MiniLM as int8 ONNX + text_tokenizer.json: embeds the label words an
                            operator adds at run time, on a robot without torch
 
@@ -63,9 +64,12 @@ class Bundle:
     def text_encoder(self) -> dict[str, Any]:
         return self.manifest["text_encoder"]
 
-    def label_embeddings(self) -> tuple[list[str], npt.NDArray[np.float32]]:
-        """The default vocabulary and its unit embeddings (C, D)."""
-        path = self.file(self.labels["embeddings_file"])
+    def label_embeddings(
+        self, name: str | None = None
+    ) -> tuple[list[str], npt.NDArray[np.float32]]:
+        """The default vocabulary and its unit embeddings (C, D); with `name`, another file of
+        that layout (`labels`, `embeddings`), such as generation.label_prompt_file."""
+        path = self.file(name or self.labels["embeddings_file"])
         try:
             with np.load(path, allow_pickle=False) as stored:
                 labels = [str(s) for s in stored["labels"]]
@@ -162,6 +166,7 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
     bundle = Bundle(folder, manifest)
     _check_text_encoder(bundle)
     _check_box_prompt(bundle)
+    _check_label_prompt(bundle)
     _check_tokenizer_matches_decoder(bundle)
     return bundle
 
@@ -203,6 +208,19 @@ def _check_text_encoder(bundle: Bundle) -> None:
         Tokenizer.from_file(str(tokenizer_file))
     except Exception as error:
         raise BundleError(f"tokenizer {tokenizer_file} cannot be read ({error})") from error
+
+
+def _check_label_prompt(bundle: Bundle) -> None:
+    """generation.label_prompt_file, if present, is listed (so hash-checked) and readable."""
+    name = (bundle.generation or {}).get("label_prompt_file")
+    if name is None:
+        return
+    if not isinstance(name, str) or name not in bundle.manifest["files"]:
+        raise BundleError(
+            f"{bundle.path / MANIFEST} has generation.label_prompt_file {name!r}, which is not "
+            "among its files; expected the .npz of labels the decoder's prompt names"
+        )
+    bundle.label_embeddings(name)
 
 
 def _check_box_prompt(bundle: Bundle) -> None:

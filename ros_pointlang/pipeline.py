@@ -273,7 +273,7 @@ class Pipeline:
     def caption_steps(self, encoded: Encoded, beam: int = 1) -> Iterator[list[Generated] | None]:
         """`caption_encoded` one decoder run per `next()`: None until the captions are done."""
         return self._require_language().generate_steps(
-            encoded.tokens, encoded.size, encoded.size_known, DESCRIBE, beam
+            encoded.tokens, encoded.size, encoded.size_known, DESCRIBE, beam, encoded.embeddings
         )
 
     def answer_encoded(self, encoded: Encoded, question: str, beam: int = 1) -> list[Generated]:
@@ -300,7 +300,7 @@ class Pipeline:
 
     def _generate(self, encoded: Encoded, prompt: str, beam: int) -> list[Generated]:
         return self._require_language().generate(
-            encoded.tokens, encoded.size, encoded.size_known, prompt, beam
+            encoded.tokens, encoded.size, encoded.size_known, prompt, beam, encoded.embeddings
         )
 
     def _require_language(self) -> Language:

@@ -133,6 +133,17 @@ def test_box_prompt_that_is_not_a_bool(bundle_copy):
         load_bundle(bundle_copy)
 
 
+def test_label_prompt_file_that_is_not_listed_or_not_readable(bundle_copy):
+    generation = {"tokenizer_file": "text_tokenizer.json", "label_prompt_file": "hints.npz"}
+    edit_manifest(bundle_copy, lambda m: m.update(generation=generation))
+    with pytest.raises(BundleError, match=r"label_prompt_file 'hints\.npz', which is not among"):
+        load_bundle(bundle_copy)
+    (bundle_copy / "hints.npz").write_bytes(b"not an npz")
+    edit_manifest(bundle_copy, lambda m: m["files"].update({"hints.npz": {}}))
+    with pytest.raises(BundleError, match=r"hints\.npz cannot be read"):
+        load_bundle(bundle_copy)
+
+
 def test_label_embeddings_of_the_wrong_width(bundle_copy):
     edit_manifest(bundle_copy, lambda m: m["point_encoder"].update(embed_dim=512))
     with pytest.raises(BundleError, match="shape"):

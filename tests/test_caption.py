@@ -1,5 +1,5 @@
 """Stage-2 training loop on a tiny manifest: runs, resumes, learns, writes a bundle, exports
-(the runtime bundle then answers as torch does, with and without the box prompt)."""
+(the runtime bundle then answers as torch does, with and without the box and label prompts)."""
 
 import csv
 import hashlib
@@ -10,15 +10,16 @@ import torch
 
 from export.cli import CAPTION_DECODING, DECODING, export_bundle
 from export.decoder import main as export_main
-from ros_pointlang.decode import DESCRIBE, box_prompt
+from ros_pointlang.decode import DESCRIBE, prompts_as_trained
 from ros_pointlang.pipeline import Pipeline
 from tests.bundles import add_text_encoder, tiny_caption_args
 from tests.tiny_objects import make_manifest
 from tests.torchrun import run_two_processes
 from training.caption import main
-from training.dataset import load_cloud, load_objects
+from training.data.categories import labels_an_object
+from training.dataset import load_cloud, load_objects, split_training_objects
 from training.evaluate_language import evaluate_generation
-from training.models.captioner import load_captioner
+from training.models.captioner import load_captioner, stored_label_prompt
 from training.tokenizer import TextTokenizer
 
 torch.set_num_threads(1)
@@ -136,9 +137,10 @@ def test_bundle_roundtrip_evaluate_and_export(tmp_path):
     assert_runtime_equals_torch(model, Pipeline.from_bundle(runtime), clouds, box=False)
 
 
-def assert_runtime_equals_torch(model, pipeline, clouds, box):
+def assert_runtime_equals_torch(model, pipeline, clouds, box, label_prompt=None):
     """Pipeline captions and answers (batched, one prompt per cloud) equal torch greedy text and
-    confidence, with the torch prompts built from the box when `box`."""
+    confidence, with the torch prompts built from the box when `box` and after the label that
+    `label_prompt` (a LabelPrompt) chooses for the cloud's embedding when given."""
     tok = TextTokenizer.from_file(pipeline.bundle.file("tokenizer.json"))
     max_new = pipeline.bundle.generation["decoding"]["max_new_tokens"]
     encoded = pipeline.encode(clouds)
@@ -147,7 +149,12 @@ def assert_runtime_equals_torch(model, pipeline, clouds, box):
     for question in (DESCRIBE, "what is this?"):
         got = pipeline.answer_encoded(encoded, question)
         for i, generated in enumerate(got):
-            text = box_prompt(question, encoded.size[i], True) if box else question
+            label = None
+            if label_prompt is not None:
+                label = label_prompt.choose(encoded.embeddings[i : i + 1])
+            text = prompts_as_trained(
+                [question], encoded.size[i : i + 1], encoded.size_known[i : i + 1], box, label
+            )[0]
             ids = torch.tensor([tok.prompt(text)])
             row = (tokens[i : i + 1], size[i : i + 1], known[i : i + 1])
             out = model.generate(*row, ids, tok.eos_id, max_new)[0]
@@ -159,6 +166,83 @@ def assert_runtime_equals_torch(model, pipeline, clouds, box):
             confidence = probs[torch.arange(len(targets)), targets].mean().item()
             assert generated.text == tok.decode(out)
             assert generated.confidence == pytest.approx(confidence, abs=1e-4)
+
+
+def test_label_prompt_trains_exports_and_runs_as_torch(tmp_path):
+    """decoder.label_prompt: the captioner keeps the labels it read its label from, the bundle
+    ships them as label_prompt.npz, and the runtime builds "label <name>. box …" prompts from
+    the cloud's own embedding exactly as training did."""
+    data = make_manifest(tmp_path / "data", per_category=6, points=300)
+    out, bundle = tmp_path / "run", tmp_path / "bundle"
+    from training.models.encoder import PointEncoder, PointEncoderConfig
+
+    torch.manual_seed(0)
+    encoder = PointEncoder(PointEncoderConfig.named("tiny"))
+    bundle.mkdir()
+    torch.save(
+        {"model_config": encoder.config.to_dict(), "model": encoder.state_dict()},
+        bundle / "point_encoder.pt",
+    )
+    args = [*tiny_caption_args(data, out, bundle, steps=6), "decoder.label_prompt=true"]
+    assert main(args) == 0
+    model, stored = load_captioner(str(bundle / "captioner.pt"))
+    assert model.config.decoder.label_prompt
+    choice = stored_label_prompt(stored)
+    # The labelled categories stage 2 trained on (not the unseen ones), as stage 1's.
+    categories = {o["category"] for o in split_training_objects([str(data)])[1]}
+    categories = {c for c in categories if labels_an_object(c)}
+    assert len(choice.labels) == len(categories)
+    assert choice.embeddings.shape == (len(categories), 384)
+    tokenizer = TextTokenizer.from_file(bundle / "tokenizer.json")
+    test_objects = [o for o in load_objects([str(data)])[0] if o["split"] == "test"]
+    with pytest.raises(ValueError, match="pass label_prompt"):
+        evaluate_generation(model, tokenizer, test_objects)
+    metrics, _ = evaluate_generation(model, tokenizer, test_objects, label_prompt=choice)
+    assert "caption.category_named" in metrics
+
+    runtime = tmp_path / "runtime"
+    export_bundle(bundle / "point_encoder.pt", runtime, bundle / "captioner.pt")
+    add_text_encoder(runtime)
+    manifest_path = runtime / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["generation"]["label_prompt_file"] == "label_prompt.npz"
+    assert "label_prompt.npz" in manifest["files"]
+    manifest["generation"]["caption_decoding"] = {}  # torch greedy has no repetition control
+    manifest_path.write_text(json.dumps(manifest))
+    pipeline = Pipeline.from_bundle(runtime)
+    objects, _ = load_objects([str(data)])
+    clouds = [load_cloud(o) for o in objects[::7][:3]]
+    assert_runtime_equals_torch(model, pipeline, clouds, box=True, label_prompt=choice)
+    # The operator's vocabulary changes the published labels, never what the decoder reads.
+    pipeline.set_vocabulary(["mug", "drill"])
+    assert_runtime_equals_torch(model, pipeline, clouds, box=True, label_prompt=choice)
+
+
+def test_label_prompt_with_a_tuned_encoder_reads_each_fresh_views_label(tmp_path):
+    """Tuned (`freeze_encoder=false`), no cache holds the embeddings: every batch's labels come
+    from the encoder's embeddings of that very batch."""
+    data = make_manifest(tmp_path / "data", per_category=4, points=300)
+    out = tmp_path / "run"
+    args = [
+        "--config",
+        "training/configs/caption_tiny.yaml",
+        f"data.roots={data}",
+        f"out_dir={out}",
+        "freeze_encoder=false",
+        "decoder.label_prompt=true",
+        "optim.max_steps=3",
+        "optim.batch_size=4",
+        "eval_every=3",
+        "eval_objects=2",
+        "vocab_size=200",
+    ]
+    assert main(args) == 0
+    state = torch.load(out / "last.pt", weights_only=False)
+    assert state["captioner_config"]["decoder"]["label_prompt"] is True
+    choice = stored_label_prompt(state)
+    assert choice.labels
+    norms = torch.linalg.vector_norm(torch.from_numpy(choice.embeddings), dim=1)
+    torch.testing.assert_close(norms, torch.ones(len(choice.labels)))
 
 
 def test_captioner_refuses_an_encoder_it_was_not_trained_on(tmp_path):

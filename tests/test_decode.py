@@ -11,13 +11,16 @@ import torch
 from export.decoder import export_decoder
 from ros_pointlang.decode import (
     Generator,
+    LabelPrompt,
     _banned_ngram_tokens,
     box_prompt,
     check_decoding,
     format_metres,
     generate_text,
+    label_prompt,
     letterless_tokens,
     parse_decoding,
+    prompts_as_trained,
     repeated_phrase,
 )
 from tests.test_captioner import tiny_captioner
@@ -156,6 +159,25 @@ def test_box_prompt_spells_the_box_as_answers_spell_sizes():
         box_prompt("how tall is it?", [0.5, float("nan"), 1.0], True)
     with pytest.raises(ValueError, match="three finite lengths"):
         box_prompt("how tall is it?", [0.5, 1.0], True)
+
+
+def test_label_prompt_puts_the_encoders_best_label_before_the_box():
+    assert label_prompt(DESCRIBE, " chair ") == "label chair. describe:"
+    with pytest.raises(ValueError, match="label is empty"):
+        label_prompt(DESCRIBE, " ")
+    labels = LabelPrompt(["chair", "traffic cone"], np.eye(2, 3, dtype=np.float32))
+    rows = np.array([[0.2, 0.9, 0.0], [0.8, 0.1, 0.3]], np.float32)
+    assert labels.choose(rows) == ["traffic cone", "chair"]
+    with pytest.raises(ValueError, match=r"expected \(B, 3\)"):
+        labels.choose(np.ones((2, 4), np.float32))
+    with pytest.raises(ValueError, match="one embedding row per label"):
+        LabelPrompt(["chair"], np.eye(2, 3))
+    size, known = [[0.5, 0.4, 0.9], [2.0, 1.0, 0.7]], [True, False]
+    assert prompts_as_trained(["how tall is it?"] * 2, size, known, True, ["chair", "car"]) == [
+        "label chair. box 0.5 m 0.4 m 0.9 m. how tall is it?",
+        "label car. box unknown. how tall is it?",
+    ]
+    assert prompts_as_trained([DESCRIBE], size[:1], known[:1], False) == [DESCRIBE]
 
 
 def test_repeated_phrase_finds_any_phrase_of_two_or_more_words_said_twice():

@@ -12,7 +12,10 @@ costs ~40 % less than mixed batches padded to the longest caption), and the few 
 are not outweighed by the many caption tokens of a shared token-mean loss. With
 `decoder.box_prompt` every prompt starts with the measured box as text ("box 0.5 m 0.4 m 0.9 m.
 how tall is it?"), made from the very size row the bridge reads (after size dropout: "box
-unknown."), so a size answer can copy its digits. `<out_dir>/last.pt` holds the captioner
+unknown."), so a size answer can copy its digits. With `decoder.label_prompt` the frozen
+encoder's own best label among the training categories comes first ("label chair. box …"),
+right or wrong as it will be on the robot, so the decoder learns to name what the labels say
+and how far to trust them. `<out_dir>/last.pt` holds the captioner
 config, weights, optimiser, step, the training config and the tokenizer; `--resume` continues
 with the same data order. `init_from` starts a new run from an earlier run's bridge, decoder
 and tokenizer (a retrained stage 1 then needs a shorter stage 2). Metrics go to
@@ -31,6 +34,8 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from ros_pointlang.bundle import read_manifest, sha256_file, write_manifest
+from ros_pointlang.decode import LabelPrompt
+from ros_pointlang.vocabulary import clean_vocabulary
 from training.common import (
     CAPTIONER_NAME,
     CHECKPOINT_NAME,
@@ -48,6 +53,7 @@ from training.common import (
     set_learning_rate,
 )
 from training.config import CaptionConfig, load_config
+from training.data.categories import category_names, labels_an_object
 from training.dataset import (
     cloud_inputs,
     pick_text,
@@ -56,6 +62,7 @@ from training.dataset import (
     views_name,
 )
 from training.evaluate_language import evaluate_generation
+from training.labels import label_embeddings
 from training.losses import next_token_loss
 from training.models.captioner import (
     CaptionerConfig,
@@ -64,6 +71,7 @@ from training.models.captioner import (
     encoder_weights_sha256,
 )
 from training.models.encoder import PointEncoder, PointEncoderConfig, load_encoder
+from training.text import TextEncoder
 from training.tokenizer import TextTokenizer, corpus, make_sequences, train_tokenizer
 
 
@@ -71,22 +79,44 @@ from training.tokenizer import TextTokenizer, corpus, make_sequences, train_toke
 def token_cache(
     encoder: PointEncoder, views: dict[str, torch.Tensor], path: Path
 ) -> dict[str, torch.Tensor]:
-    """Frozen-encoder "tokens" (rows, G + 1, D) float16 of `prepared_views`, with their sizes."""
+    """Frozen-encoder "tokens" (rows, G + 1, D) float16 and unit "embeddings" (rows, E) of
+    `prepared_views`, with their sizes."""
     if path.exists():
-        return torch.load(path, weights_only=True)
+        cached = torch.load(path, weights_only=True)
+        if "embeddings" not in cached:
+            raise ValueError(
+                f"token cache {path} predates the cached embeddings; delete it to rebuild it"
+            )
+        return cached
     from tqdm import tqdm
 
     rows, cfg_enc = len(views["points"]), encoder.config
     tokens = torch.empty(rows, cfg_enc.num_groups + 1, cfg_enc.width, dtype=torch.float16)
+    embeddings = torch.empty(rows, cfg_enc.embed_dim)
     encoder.eval()
     for start in tqdm(range(0, rows, 64), desc="encode", mininterval=10):
         part = slice(start, start + 64)
-        tokens[part] = encoder(
-            views["points"][part], views["size"][part], views["size_known"][part]
-        )[1].half()  # (b, G + 1, D)
-    out = {"tokens": tokens, "size": views["size"], "size_known": views["size_known"]}
+        emb, tok = encoder(views["points"][part], views["size"][part], views["size_known"][part])
+        tokens[part], embeddings[part] = tok.half(), emb  # (b, G + 1, D), (b, E)
+    out = {
+        "tokens": tokens,
+        "embeddings": embeddings,
+        "size": views["size"],
+        "size_known": views["size_known"],
+    }
     save_atomically(out, path)
     return out
+
+
+def training_label_prompt(objects: list[dict]) -> LabelPrompt:
+    """The labels a label prompt chooses among: the training categories in the words stage 1
+    aligned (`category_names(c)[0]`, as the bundle's default vocabulary), with the same
+    prompt-ensembled text embeddings the runtime ranks labels by."""
+    categories = sorted({o["category"] for o in objects if labels_an_object(o["category"])})
+    if not categories:
+        raise ValueError("decoder.label_prompt needs labelled training objects; none found")
+    names = clean_vocabulary([category_names(c)[0] for c in categories])
+    return LabelPrompt(names, label_embeddings(TextEncoder(), names).numpy())
 
 
 def build_encoder(cfg: CaptionConfig) -> tuple[PointEncoder, str]:
@@ -127,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
 
     _, train_objects, val_objects = split_training_objects(cfg.data.roots)
+    label_choice = training_label_prompt(train_objects) if cfg.decoder.label_prompt else None
 
     # The tokenizer: from the checkpoint on resume or the one the run starts from, else the
     # Hugging Face decoder's own (plus our special tokens), else the given file, else trained here.
@@ -186,6 +217,12 @@ def main(argv: list[str] | None = None) -> int:
         if distributed:
             dist.barrier()
         table = token_cache(model.encoder, {}, cache)
+    # The frozen encoder's best label of every cached view, chosen once.
+    cached_labels = (
+        label_choice.choose(table["embeddings"].numpy())
+        if label_choice is not None and table is not None
+        else None
+    )
 
     groups = parameter_groups(model, cfg.optim.weight_decay, cfg.optim.encoder_lr_scale)
     optimizer = torch.optim.AdamW(groups, lr=cfg.optim.lr)
@@ -223,10 +260,13 @@ def main(argv: list[str] | None = None) -> int:
             views = rng.integers(1, 1 << 30, size=batch_size)
         caption = bool(rng.random() < cfg.caption_prob)
         texts = [pick_text(train_objects[i], rng, caption) for i in index]
+        labels = None
         if table is not None:
             rows = torch.from_numpy(views * len(train_objects) + index)
             tokens = table["tokens"][rows].float()  # (B, G + 1, D)
             size, known = table["size"][rows], table["size_known"][rows]  # (B, 3), (B,)
+            if cached_labels is not None:
+                labels = [cached_labels[r] for r in rows.tolist()]
         else:
             inputs = cloud_inputs(
                 [train_objects[i] for i in index],
@@ -236,9 +276,11 @@ def main(argv: list[str] | None = None) -> int:
                 cfg.seed,
             )
             with autocast(cfg.optim.precision, device):
-                tokens = model.encode(*(x.to(device) for x in inputs))
+                embeddings, tokens = model.encoder(*(x.to(device) for x in inputs))
             size, known = inputs[1], inputs[2]
-        prompts = decoder_prompts(cfg.decoder, [p for p, _ in texts], size, known)
+            if label_choice is not None:
+                labels = label_choice.choose(embeddings.detach().float().cpu().numpy())
+        prompts = decoder_prompts(cfg.decoder, [p for p, _ in texts], size, known, labels)
         ids, labels = make_sequences(prompts, [t for _, t in texts], tokenizer, max_tokens)
         lr = learning_rate(step, cfg.optim)
         set_learning_rate(optimizer, lr)
@@ -257,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
             and eval_subset
             and (step % cfg.eval_every == 0 or step == cfg.optim.max_steps)
         ):
-            val, _ = evaluate_generation(model, tokenizer, eval_subset, max_qa_per_object=6)
+            val, _ = evaluate_generation(
+                model, tokenizer, eval_subset, max_qa_per_object=6, label_prompt=label_choice
+            )
             model.train()
         if rank == 0 and (step % cfg.log_every == 0 or val):
             mean_loss = float(np.mean(losses))
@@ -279,12 +323,14 @@ def main(argv: list[str] | None = None) -> int:
             progress.set_postfix(loss=f"{mean_loss:.3f}", qa=f"{qa_em:.3f}")
             losses, tick, seen = [], time.time(), 0
         if rank == 0 and (step % cfg.checkpoint_every == 0 or step == cfg.optim.max_steps):
-            save_checkpoint(checkpoint_path, model, optimizer, step, cfg, tokenizer)
+            save_checkpoint(checkpoint_path, model, optimizer, step, cfg, tokenizer, label_choice)
     progress.close()
     if log is not None:
         log.close()
         if cfg.bundle_dir:
-            write_bundle(Path(cfg.bundle_dir), model, cfg, tokenizer, train_objects, step)
+            write_bundle(
+                Path(cfg.bundle_dir), model, cfg, tokenizer, train_objects, step, label_choice
+            )
     if distributed:
         del ddp_model  # its reducer must go before the process group it holds (abort at exit)
         finish_distributed(model, out_dir, rank, world)
@@ -334,6 +380,7 @@ def save_checkpoint(
     step: int,
     cfg: CaptionConfig,
     tokenizer: TextTokenizer,
+    label_choice: LabelPrompt | None = None,
 ) -> None:
     state = {
         "captioner_config": model.config.to_dict(),
@@ -342,8 +389,21 @@ def save_checkpoint(
         "step": step,
         "train_config": cfg.to_dict(),
         "tokenizer": tokenizer.tokenizer.to_str(),
+        **label_prompt_entry(label_choice),
     }
     save_atomically(state, path)
+
+
+def label_prompt_entry(label_choice: LabelPrompt | None) -> dict:
+    """A checkpoint's "label_prompt" entry (`stored_label_prompt` reads it), or nothing."""
+    if label_choice is None:
+        return {}
+    return {
+        "label_prompt": {
+            "labels": list(label_choice.labels),
+            "embeddings": torch.from_numpy(label_choice.embeddings),
+        }
+    }
 
 
 def write_bundle(
@@ -353,8 +413,10 @@ def write_bundle(
     tokenizer: TextTokenizer,
     objects: list[dict],
     step: int,
+    label_choice: LabelPrompt | None = None,
 ) -> None:
-    """captioner.pt (config + weights + tokenizer), tokenizer.json and the manifest's recipe."""
+    """captioner.pt (config + weights + tokenizer + the label prompt's labels), tokenizer.json
+    and the manifest's recipe."""
     bundle.mkdir(parents=True, exist_ok=True)
     path = bundle / CAPTIONER_NAME
     # The encoder's weights already live in the bundle's point_encoder.pt: keep one copy, and
@@ -370,6 +432,7 @@ def write_bundle(
             "encoder_file": ENCODER_NAME,
             "encoder_sha256": encoder_weights_sha256(encoder_state),
             "tokenizer": tokenizer.tokenizer.to_str(),
+            **label_prompt_entry(label_choice),
         },
         path,
     )

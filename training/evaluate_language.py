@@ -24,12 +24,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ros_pointlang.decode import DESCRIBE, repeated_phrase
+from ros_pointlang.decode import DESCRIBE, LabelPrompt, repeated_phrase
 from training.caption_metrics import names_category, normalise_answer, score_samples
 from training.config import AugmentConfig
 from training.data.categories import category_names
 from training.dataset import cloud_inputs, load_cloud
-from training.models.captioner import PointCaptioner, decoder_prompts, load_captioner
+from training.models.captioner import (
+    PointCaptioner,
+    decoder_prompts,
+    load_captioner,
+    stored_label_prompt,
+)
 from training.tokenizer import TextTokenizer
 
 if TYPE_CHECKING:
@@ -77,11 +82,13 @@ def evaluate_generation(
     text_encoder: object | None = None,
     max_qa_per_object: int = 0,
     batch_size: int = 32,
+    label_prompt: LabelPrompt | None = None,
 ) -> tuple[dict[str, float], list[dict]]:
     """Greedy captions and answers for objects, scored against their references.
 
-    features: precomputed clean-view "tokens", "size", "size_known" (as `token_cache` rows,
-    one per object), else the encoder runs on the clouds.
+    features: precomputed clean-view "tokens", "embeddings", "size", "size_known" (as
+    `token_cache` rows, one per object), else the encoder runs on the clouds. label_prompt:
+    the labels a decoder with `label_prompt` reads its label from (`stored_label_prompt`).
     Returns the metrics (`qa.exact_match`, `qa.exact_match.<type>`, `caption.bleu4`,
     `caption.rouge_l`, `caption.sbert` when text_encoder is given, `caption.category_named`)
     and one sample record per object.
@@ -95,15 +102,34 @@ def evaluate_generation(
             inputs = cloud_inputs(
                 chunk, model.config.encoder.num_points, [0] * len(chunk), AugmentConfig(), 0
             )
-            tokens = model.encode(*(x.to(device) for x in inputs)).cpu()
-            chunks.append({"tokens": tokens, "size": inputs[1], "size_known": inputs[2]})
+            embeddings, tokens = model.encoder(*(x.to(device) for x in inputs))
+            chunks.append(
+                {
+                    "tokens": tokens.cpu(),
+                    "embeddings": embeddings.cpu(),
+                    "size": inputs[1],
+                    "size_known": inputs[2],
+                }
+            )
         features = {k: torch.cat([c[k] for c in chunks]) for k in chunks[0]}
+    labels = None
+    if model.config.decoder.label_prompt:
+        if label_prompt is None:
+            raise ValueError(
+                "this decoder reads the encoder's label before its prompt; pass label_prompt "
+                "(the captioner's stored_label_prompt)"
+            )
+        labels = label_prompt.choose(features["embeddings"].float().numpy())
 
     def run(indices: list[int], prompts: list[str]) -> list[str]:
         # The box text comes from the same size rows the bridge reads below.
         which = torch.tensor(indices, dtype=torch.long)
         prompts = decoder_prompts(
-            model.config.decoder, prompts, features["size"][which], features["size_known"][which]
+            model.config.decoder,
+            prompts,
+            features["size"][which],
+            features["size_known"][which],
+            None if labels is None else [labels[i] for i in indices],
         )
         # One prompt length per call: group equal-length prompts so no padding is needed.
         out = [""] * len(prompts)
@@ -208,7 +234,9 @@ def torch_samples(captioner: Path, objects: Sequence[dict]) -> list[dict]:
 
     model, state = load_captioner(str(captioner))
     tokenizer = TextTokenizer(Tokenizer.from_str(state["tokenizer"]))
-    _, samples = evaluate_generation(model, tokenizer, list(objects))
+    _, samples = evaluate_generation(
+        model, tokenizer, list(objects), label_prompt=stored_label_prompt(state)
+    )
     return [
         _record(o, s["caption"]) | {"qa": s["qa"]} for s, o in zip(samples, objects, strict=True)
     ]

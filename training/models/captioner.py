@@ -35,7 +35,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ros_pointlang.decode import box_prompt
+from ros_pointlang.decode import LabelPrompt, prompts_as_trained
 from training.losses import next_token_loss
 from training.models.attention import Block, attend, merge_heads, mlp, split_heads
 from training.models.encoder import PointEncoder, PointEncoderConfig
@@ -61,6 +61,11 @@ class DecoderConfig:
     # ros_pointlang.decode.box_prompt), so size answers copy its digits. Checkpoints and bundles
     # from before this field load as False: their prompts stay bare.
     box_prompt: bool = False
+    # Prompts start with the frozen encoder's own best label among the training categories
+    # ("label chair. box …", ros_pointlang.decode.label_prompt): captions and answers then name
+    # what the labels say. The captioner keeps the labels and their text embeddings it chose
+    # among (its "label_prompt" entry; the bundle's label_prompt.npz). Older ones load as False.
+    label_prompt: bool = False
 
     @classmethod
     def named(cls, size: str, **overrides: object) -> DecoderConfig:
@@ -380,18 +385,36 @@ def decoder_prompts(
     prompts: Sequence[str],
     size: torch.Tensor,
     size_known: torch.Tensor,
+    labels: Sequence[str] | None = None,
 ) -> list[str]:
-    """The prompts as the decoder reads them: after the measured box if `config.box_prompt`.
+    """The prompts as the decoder reads them (`ros_pointlang.decode.prompts_as_trained`): after
+    the measured box if `config.box_prompt`, after the encoder's label if `config.label_prompt`.
 
     size (B, 3) metres and size_known (B,) must be the rows the bridge gets for the same
-    samples (after size dropout), so the text never contradicts the size token.
+    samples (after size dropout), so the text never contradicts the size token; labels (B,)
+    the encoder's best label of each sample (`ros_pointlang.decode.LabelPrompt.choose`).
     """
-    if not config.box_prompt:
-        return list(prompts)
-    return [
-        box_prompt(p, s, k)
-        for p, s, k in zip(prompts, size.tolist(), size_known.tolist(), strict=True)
-    ]
+    if config.label_prompt and labels is None:
+        raise ValueError(
+            "this decoder reads the encoder's label before its prompt (decoder.label_prompt); "
+            "expected one label per sample"
+        )
+    return prompts_as_trained(
+        prompts,
+        size.tolist(),
+        size_known.tolist(),
+        config.box_prompt,
+        labels if config.label_prompt else None,
+    )
+
+
+def stored_label_prompt(checkpoint: dict) -> LabelPrompt | None:
+    """The labels a captioner's label prompt chooses among (its checkpoint's "label_prompt"
+    entry: names and (C, E) text embeddings), or None for a decoder without one."""
+    entry = checkpoint.get("label_prompt")
+    if not entry:
+        return None
+    return LabelPrompt(entry["labels"], torch.as_tensor(entry["embeddings"]).float().numpy())
 
 
 def encoder_weights_sha256(state: dict[str, torch.Tensor]) -> str:
