@@ -220,7 +220,8 @@ def _check_label_prompt(bundle: Bundle) -> None:
             f"{bundle.path / MANIFEST} has generation.label_prompt_file {name!r}, which is not "
             "among its files; expected the .npz of labels the decoder's prompt names"
         )
-    bundle.label_embeddings(name)
+    if not bundle.label_embeddings(name)[0]:
+        raise BundleError(f"{bundle.file(name)} holds no labels; expected the training categories")
 
 
 def _check_box_prompt(bundle: Bundle) -> None:

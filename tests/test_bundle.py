@@ -142,6 +142,10 @@ def test_label_prompt_file_that_is_not_listed_or_not_readable(bundle_copy):
     edit_manifest(bundle_copy, lambda m: m["files"].update({"hints.npz": {}}))
     with pytest.raises(BundleError, match=r"hints\.npz cannot be read"):
         load_bundle(bundle_copy)
+    width = json.loads((bundle_copy / "manifest.json").read_text())["point_encoder"]["embed_dim"]
+    np.savez(bundle_copy / "hints.npz", labels=np.array([], str), embeddings=np.zeros((0, width)))
+    with pytest.raises(BundleError, match=r"hints\.npz holds no labels"):
+        load_bundle(bundle_copy)
 
 
 def test_label_embeddings_of_the_wrong_width(bundle_copy):
