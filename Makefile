@@ -28,9 +28,12 @@ bench: setup
 	$(VENV)/bin/pointlang-bench cloud
 	$(VENV)/bin/pointlang-bench runtime
 
-# The v2 recipe of the default model, end to end (~3 h 45 min on 2 AVX2 cores: data 3 min,
-# caption cache ~20 min, stage 1 5,600 steps ~2 h 20 min at 36-47 clouds/s, stage 2 ~40 min,
-# export 2 min, evaluation ~20 min; over issue 12's 3 h):
+# The v2 recipe of the default model, end to end. Measured parts (2 AVX-512 cores, 2026-12-08):
+# data 3 min, caption cache 11 min, stage 1's label leg 25 min at 65-75 clouds/s, stage 2 on a
+# warm start 3,000 steps 24 min at ~135 samples/s (+ 4 min token cache), export 4 min, evaluation
+# 17 min, text check 4 min; the 5,600 contrastive steps at that rate would be ~85 min (36-47
+# clouds/s, 2 h 20 min, on 2026-12-02's AVX2 machine) and the 4,000 cold stage-2 steps ~32 min,
+# so ~3 h 10 min in all here, just over issue 12's 3 h:
 # data → stage 1 (alignment) → stage 2 (captions, QA) → ONNX bundle, its point encoder, bridge
 # and decoder int8 (static, calibrated on the training data) → metrics and the "unknown" threshold.
 # LiDAR views (the realistic rig mix and ranges) are the bulk; surface and depth-camera views of
