@@ -260,13 +260,13 @@ def main(argv: list[str] | None = None) -> int:
             views = rng.integers(1, 1 << 30, size=batch_size)
         caption = bool(rng.random() < cfg.caption_prob)
         texts = [pick_text(train_objects[i], rng, caption) for i in index]
-        labels = None
+        prompt_labels = None  # the encoder's best label of each sample, for the label prompt
         if table is not None:
             rows = torch.from_numpy(views * len(train_objects) + index)
             tokens = table["tokens"][rows].float()  # (B, G + 1, D)
             size, known = table["size"][rows], table["size_known"][rows]  # (B, 3), (B,)
             if cached_labels is not None:
-                labels = [cached_labels[r] for r in rows.tolist()]
+                prompt_labels = [cached_labels[r] for r in rows.tolist()]
         else:
             inputs = cloud_inputs(
                 [train_objects[i] for i in index],
@@ -279,8 +279,8 @@ def main(argv: list[str] | None = None) -> int:
                 embeddings, tokens = model.encoder(*(x.to(device) for x in inputs))
             size, known = inputs[1], inputs[2]
             if label_choice is not None:
-                labels = label_choice.choose(embeddings.detach().float().cpu().numpy())
-        prompts = decoder_prompts(cfg.decoder, [p for p, _ in texts], size, known, labels)
+                prompt_labels = label_choice.choose(embeddings.detach().float().cpu().numpy())
+        prompts = decoder_prompts(cfg.decoder, [p for p, _ in texts], size, known, prompt_labels)
         ids, labels = make_sequences(prompts, [t for _, t in texts], tokenizer, max_tokens)
         lr = learning_rate(step, cfg.optim)
         set_learning_rate(optimizer, lr)
