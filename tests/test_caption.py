@@ -80,10 +80,9 @@ def test_init_from_starts_from_an_earlier_runs_bridge_and_decoder(tmp_path):
     assert not (tmp_path / "b" / "last.pt").exists()
 
 
-def test_bundle_roundtrip_evaluate_and_export(tmp_path):
-    data = make_manifest(tmp_path / "data", per_category=6, points=300)
-    out, bundle = tmp_path / "run", tmp_path / "bundle"
-    # The stage-1 side of the bundle: point_encoder.pt as stage 1 (training/align.py) writes it.
+def save_stage1_encoder(bundle):
+    """The stage-1 side of a bundle: an untrained tiny encoder saved as point_encoder.pt, as
+    stage 1 (training/align.py) writes it."""
     from training.models.encoder import PointEncoder, PointEncoderConfig
 
     torch.manual_seed(0)
@@ -93,6 +92,13 @@ def test_bundle_roundtrip_evaluate_and_export(tmp_path):
         {"model_config": encoder.config.to_dict(), "model": encoder.state_dict()},
         bundle / "point_encoder.pt",
     )
+    return encoder
+
+
+def test_bundle_roundtrip_evaluate_and_export(tmp_path):
+    data = make_manifest(tmp_path / "data", per_category=6, points=300)
+    out, bundle = tmp_path / "run", tmp_path / "bundle"
+    encoder = save_stage1_encoder(bundle)
     assert main(tiny_caption_args(data, out, bundle, steps=10)) == 0
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["captioner"]["file"] == "captioner.pt"
@@ -174,15 +180,7 @@ def test_label_prompt_trains_exports_and_runs_as_torch(tmp_path):
     the cloud's own embedding exactly as training did."""
     data = make_manifest(tmp_path / "data", per_category=6, points=300)
     out, bundle = tmp_path / "run", tmp_path / "bundle"
-    from training.models.encoder import PointEncoder, PointEncoderConfig
-
-    torch.manual_seed(0)
-    encoder = PointEncoder(PointEncoderConfig.named("tiny"))
-    bundle.mkdir()
-    torch.save(
-        {"model_config": encoder.config.to_dict(), "model": encoder.state_dict()},
-        bundle / "point_encoder.pt",
-    )
+    save_stage1_encoder(bundle)
     args = [*tiny_caption_args(data, out, bundle, steps=6), "decoder.label_prompt=true"]
     assert main(args) == 0
     model, stored = load_captioner(str(bundle / "captioner.pt"))
