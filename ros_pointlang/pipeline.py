@@ -278,7 +278,7 @@ class Pipeline:
 
     def answer_encoded(self, encoded: Encoded, question: str, beam: int = 1) -> list[Generated]:
         if not question or not question.strip():
-            raise ValueError("the question is empty; expected a sentence such as 'what is it?'")
+            raise ValueError("the question is empty; expected a sentence such as 'what is this?'")
         return self._generate(encoded, question.strip(), beam)
 
     @property
