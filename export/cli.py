@@ -72,9 +72,9 @@ def default_vocabulary(train_categories: list[str] | None = None) -> list[str]:
     ModelNet40 names when the checkpoint records no categories."""
     if not train_categories:
         return list(MODELNET40)
-    from training.data.categories import category_names
+    from training.labels import label_words
 
-    return clean_vocabulary([category_names(c)[0] for c in train_categories])
+    return label_words(train_categories)
 
 
 def trained_categories(encoder_checkpoint: Path, checkpoint: dict[str, Any]) -> list[str]:

@@ -299,8 +299,9 @@ def greedy_agreement(float_bundle: Path, int8_bundle: Path, objects: Sequence[di
     for start in range(0, len(objects), BATCH):
         encoded = reference.encode([load_cloud(o) for o in objects[start : start + BATCH]])
         for prompt in _language_prompts(objects):
-            args = (encoded.tokens, encoded.size, encoded.size_known, prompt, 1, encoded.embeddings)
-            want, got = language.generate(*args), candidate.generate(*args)
+            args = (encoded.tokens, encoded.size, encoded.size_known, prompt)
+            want = language.generate(*args, embeddings=encoded.embeddings)
+            got = candidate.generate(*args, embeddings=encoded.embeddings)
             same += sum(a.text == b.text for a, b in zip(want, got, strict=True))
             total += len(want)
     return same / total

@@ -40,7 +40,7 @@ from training.common import (
 from training.config import AlignConfig, load_config
 from training.data.categories import category_names, labels_an_object
 from training.dataset import AlignDataset, embed_objects, split_training_objects
-from training.labels import label_embeddings
+from training.labels import label_embeddings, labelled_categories
 from training.losses import contrastive_loss, label_loss
 from training.models.encoder import PointEncoder, PointEncoderConfig, load_encoder
 from training.text import TextEncoder
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
     objects, train_objects, val_objects = split_training_objects(cfg.data.roots)
     # The label vocabulary (and the bundle's default labels) leaves out the generic family.
-    categories = sorted({o["category"] for o in train_objects if labels_an_object(o["category"])})
+    categories = labelled_categories(train_objects)
     val_objects = [o for o in val_objects if labels_an_object(o["category"])]
     dataset = AlignDataset(train_objects, categories, cfg.model.num_points, cfg.augment, cfg.seed)
 

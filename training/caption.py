@@ -35,7 +35,6 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ros_pointlang.bundle import read_manifest, sha256_file, write_manifest
 from ros_pointlang.decode import LabelPrompt
-from ros_pointlang.vocabulary import clean_vocabulary
 from training.common import (
     CAPTIONER_NAME,
     CHECKPOINT_NAME,
@@ -53,7 +52,6 @@ from training.common import (
     set_learning_rate,
 )
 from training.config import CaptionConfig, load_config
-from training.data.categories import category_names, labels_an_object
 from training.dataset import (
     cloud_inputs,
     pick_text,
@@ -62,7 +60,7 @@ from training.dataset import (
     views_name,
 )
 from training.evaluate_language import evaluate_generation
-from training.labels import label_embeddings
+from training.labels import label_embeddings, label_words, labelled_categories
 from training.losses import next_token_loss
 from training.models.captioner import (
     CaptionerConfig,
@@ -112,10 +110,10 @@ def training_label_prompt(objects: list[dict]) -> LabelPrompt:
     """The labels a label prompt chooses among: the training categories in the words stage 1
     aligned (`category_names(c)[0]`, as the bundle's default vocabulary), with the same
     prompt-ensembled text embeddings the runtime ranks labels by."""
-    categories = sorted({o["category"] for o in objects if labels_an_object(o["category"])})
+    categories = labelled_categories(objects)
     if not categories:
         raise ValueError("decoder.label_prompt needs labelled training objects; none found")
-    names = clean_vocabulary([category_names(c)[0] for c in categories])
+    names = label_words(categories)
     return LabelPrompt(names, label_embeddings(TextEncoder(), names).numpy())
 
 

@@ -15,8 +15,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ros_pointlang.vocabulary import PROMPT_TEMPLATES, label_prompts
+from ros_pointlang.vocabulary import PROMPT_TEMPLATES, clean_vocabulary, label_prompts
+from training.data.categories import category_names, labels_an_object
 from training.text import TextEncoder
+
+
+def labelled_categories(objects: list[dict]) -> list[str]:
+    """The sorted categories of `objects` that are labels (the generic family is none): the
+    vocabulary stage 1 trains against and a bundle ships by default."""
+    return sorted({o["category"] for o in objects if labels_an_object(o["category"])})
+
+
+def label_words(categories: list[str]) -> list[str]:
+    """Each category's label as run-time labels are cleaned: its first name, the word stage 1's
+    prompts aligned ("flower pot" for flower_pot)."""
+    return clean_vocabulary([category_names(c)[0] for c in categories])
 
 
 def label_embeddings(
